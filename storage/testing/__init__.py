@@ -1,0 +1,1 @@
+"""The dualstore pytest plugin: runs the same suites against every selected backend."""

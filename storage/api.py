@@ -395,6 +395,12 @@ class Database(Protocol):
     def reset_data(self) -> None:
         """Delete every row of every application table (keeps schema and version)."""
 
+    def schema_fingerprint(self) -> JsonObject:
+        """The application schema read from the catalog, normalised so that the same
+        migrations give the same value on every backend: tables, columns (name, normalised
+        type, not-null, primary key), unique constraints, foreign keys (columns, target,
+        on-delete) and indexes (name, columns, unique). The version table is included."""
+
     # -- workspaces
     def list_workspaces(self) -> list[Workspace]: ...
     def create_workspace(self, name: str, *, id: str | None = None) -> Workspace: ...

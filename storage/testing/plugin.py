@@ -19,6 +19,11 @@ from storage.testing import provision
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "requires(capability): needs a backend capability")
+    config.addinivalue_line("markers", "commits: the test needs a committing database")
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def _session_db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

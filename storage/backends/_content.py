@@ -1,0 +1,375 @@
+"""Workspaces, documents, blocks and canvases (content writes pass the write guard)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+from storage.api import (
+    ActorKind,
+    Block,
+    BlockUpdate,
+    Canvas,
+    CanvasGraph,
+    Document,
+    NewBlock,
+    NewCanvasEdge,
+    NewCanvasNode,
+    Workspace,
+    WriteContext,
+    new_id,
+)
+from storage.backends import _records, _sql
+from storage.backends._values import (
+    enum_value,
+    identifier,
+    int64,
+    json_text,
+    nonblank,
+    optional_json_text,
+    optional_text,
+    text,
+    timestamp,
+)
+from storage.errors import Conflict, GuardError, NotFound, ValidationError
+from storage.indexes import CounterDelta, IndexesMixin
+
+SILENT_EDIT = "HSK-403-SILENT-EDIT"
+
+
+def check_write_context(ctx: WriteContext) -> WriteContext:
+    """The write guard: an AI write must name the job or workflow run it belongs to."""
+    if not isinstance(ctx, WriteContext):
+        raise ValidationError(f"ctx must be a WriteContext, not {type(ctx).__name__}")
+    kind = enum_value(ActorKind, ctx.actor_kind, "actor kind")
+    for value, what in (
+        (ctx.actor_id, "actor_id"),
+        (ctx.job_id, "job_id"),
+        (ctx.workflow_id, "workflow_id"),
+    ):
+        optional_text(value, what)
+    if kind is ActorKind.AI and not ctx.job_id and not ctx.workflow_id:
+        raise GuardError(
+            "refused an AI content write that names neither a job nor a workflow run (silent edit)",
+            code=SILENT_EDIT,
+        )
+    return ctx
+
+
+def _block_params(block: NewBlock) -> dict[str, Any]:
+    if not isinstance(block, NewBlock):
+        raise ValidationError(f"blocks must be NewBlock values, not {type(block).__name__}")
+    raw = text(block.raw_content, "raw_content")
+    display = (
+        raw if block.display_content is None else text(block.display_content, "display_content")
+    )
+    derived = {} if block.derived_content is None else block.derived_content
+    return {
+        "id": identifier(block.id, "block id"),
+        "kind": nonblank(block.kind, "block kind"),
+        "raw_content": raw,
+        "display_content": display,
+        "derived_content": json_text(derived, "derived_content"),
+        "sequence": None if block.sequence is None else int64(block.sequence, "sequence"),
+    }
+
+
+class ContentMixin(IndexesMixin):
+    # ----------------------------------------------------------------------- workspaces
+    def list_workspaces(self) -> list[Workspace]:
+        with self._reading():
+            rows = self._rows(_sql.SELECT_WORKSPACES)
+        return sorted(map(_records.workspace, rows), key=lambda w: (w.created_at, w.id))
+
+    def create_workspace(self, name: str, *, id: str | None = None) -> Workspace:
+        params = {
+            "id": new_id() if id is None else identifier(id, "workspace id"),
+            "name": nonblank(name, "workspace name"),
+        }
+        # Names are unique through their digest: an index on the text itself would refuse
+        # long names on PostgreSQL (index entries are limited to a fraction of a page).
+        params["name_digest"] = hashlib.sha256(params["name"].encode()).hexdigest()
+        with self._writing():
+            params["now"] = timestamp(self._now(), "now")
+            try:
+                with self._writing():  # its own savepoint, so we can still ask why
+                    row = self._one(_sql.INSERT_WORKSPACE, params)
+            except Conflict as exc:
+                taken = self._one(_sql.SELECT_WORKSPACE, {"id": params["id"]}) is not None
+                what = f"id {params['id']!r}" if taken else f"name {params['name']!r}"
+                raise Conflict(f"a workspace with {what} already exists") from exc.__cause__
+            assert row is not None
+            self._bump_counters(row["id"], CounterDelta(), create=True)
+        return _records.workspace(row)
+
+    def get_workspace(self, workspace_id: str) -> Workspace | None:
+        with self._reading():
+            row = self._one(_sql.SELECT_WORKSPACE, {"id": text(workspace_id, "workspace_id")})
+        return None if row is None else _records.workspace(row)
+
+    def delete_workspace(self, workspace_id: str) -> None:
+        wanted = text(workspace_id, "workspace_id")
+        with self._writing():
+            # Cascades (foreign keys) to every row that belongs to the workspace,
+            # including its derived rows.
+            if not self._affected(_sql.DELETE_WORKSPACE, {"id": wanted}):
+                raise NotFound(f"workspace {wanted!r} does not exist")
+
+    # ----------------------------------------------------------------------- documents
+    def list_documents(self, workspace_id: str) -> list[Document]:
+        with self._reading():
+            rows = self._rows(
+                _sql.SELECT_DOCUMENTS, {"workspace_id": text(workspace_id, "workspace_id")}
+            )
+        # Code-point order in Python: server collations disagree on non-ASCII and case.
+        return sorted(map(_records.document, rows), key=lambda d: (d.title, d.id))
+
+    def get_document(self, document_id: str) -> Document | None:
+        with self._reading():
+            row = self._one(_sql.SELECT_DOCUMENT, {"id": text(document_id, "document_id")})
+        return None if row is None else _records.document(row)
+
+    def create_document(
+        self, workspace_id: str, title: str, ctx: WriteContext, *, id: str | None = None
+    ) -> Document:
+        check_write_context(ctx)
+        params: dict[str, Any] = {
+            "id": new_id() if id is None else identifier(id, "document id"),
+            "workspace_id": text(workspace_id, "workspace_id"),
+            "title": nonblank(title, "document title"),
+            **_records.provenance_params(ctx, new_id()),
+        }
+        with self._writing():
+            self._require(_sql.SELECT_WORKSPACE, params["workspace_id"], "workspace")
+            params["now"] = timestamp(self._now(), "now")
+            row = self._one(_sql.INSERT_DOCUMENT, params)
+            assert row is not None
+            self._bump_counters(row["workspace_id"], CounterDelta(documents=1))
+        return _records.document(row)
+
+    def delete_document(self, document_id: str, ctx: WriteContext) -> None:
+        check_write_context(ctx)
+        wanted = text(document_id, "document_id")
+        with self._writing():
+            count = self._one(_sql.COUNT_DOCUMENT_BLOCKS, {"document_id": wanted})
+            row = self._one(_sql.DELETE_DOCUMENT, {"id": wanted})
+            if row is None:
+                raise NotFound(f"document {wanted!r} does not exist")
+            blocks = int(count["block_count"]) if count else 0
+            self._bump_counters(row["workspace_id"], CounterDelta(documents=-1, blocks=-blocks))
+
+    # ----------------------------------------------------------------------- blocks
+    def list_blocks(self, document_id: str) -> list[Block]:
+        with self._reading():
+            rows = self._rows(_sql.SELECT_BLOCKS, {"document_id": text(document_id, "document_id")})
+        return [_records.block(r) for r in rows]
+
+    def get_block(self, block_id: str) -> Block | None:
+        with self._reading():
+            row = self._one(_sql.SELECT_BLOCK, {"id": text(block_id, "block_id")})
+        return None if row is None else _records.block(row)
+
+    def create_block(self, document_id: str, block: NewBlock, ctx: WriteContext) -> Block:
+        check_write_context(ctx)
+        params = {**_block_params(block), **_records.provenance_params(ctx, new_id())}
+        params["document_id"] = text(document_id, "document_id")
+        with self._writing():
+            document = self._require(_sql.SELECT_DOCUMENT, params["document_id"], "document")
+            if params["sequence"] is None:
+                params["sequence"] = self._next_sequence(params["document_id"])
+            created = self._insert_block(params, document["workspace_id"])
+            self._bump_counters(document["workspace_id"], CounterDelta(blocks=1))
+        return created
+
+    def update_block(self, block_id: str, update: BlockUpdate, ctx: WriteContext) -> Block:
+        check_write_context(ctx)
+        if not isinstance(update, BlockUpdate):
+            raise ValidationError(f"update must be a BlockUpdate, not {type(update).__name__}")
+        if update.is_empty():
+            raise ValidationError("empty block update: at least one field must be given")
+        params: dict[str, Any] = {
+            "id": text(block_id, "block_id"),
+            "kind": None if update.kind is None else nonblank(update.kind, "block kind"),
+            "raw_content": optional_text(update.raw_content, "raw_content"),
+            "display_content": optional_text(update.display_content, "display_content"),
+            "derived_content": optional_json_text(update.derived_content, "derived_content"),
+            "sequence": None if update.sequence is None else int64(update.sequence, "sequence"),
+            **_records.provenance_params(ctx, new_id()),
+        }
+        with self._writing():
+            owner = self._one(_sql.SELECT_BLOCK_OWNER, {"id": params["id"]})
+            if owner is None:
+                raise NotFound(f"block {params['id']!r} does not exist")
+            params["now"] = timestamp(self._now(), "now")
+            row = self._one(_sql.UPDATE_BLOCK, params)
+            assert row is not None
+            if update.raw_content is not None:
+                self._index_block(
+                    row["id"], row["document_id"], owner["workspace_id"], row["raw_content"]
+                )
+        return _records.block(row)
+
+    def delete_block(self, block_id: str, ctx: WriteContext) -> None:
+        check_write_context(ctx)
+        wanted = text(block_id, "block_id")
+        with self._writing():
+            owner = self._one(_sql.SELECT_BLOCK_OWNER, {"id": wanted})
+            if owner is None:
+                raise NotFound(f"block {wanted!r} does not exist")
+            self._affected(_sql.DELETE_BLOCK, {"id": wanted})  # its tokens cascade
+            self._bump_counters(owner["workspace_id"], CounterDelta(blocks=-1))
+
+    def replace_blocks(
+        self, document_id: str, blocks: Sequence[NewBlock], ctx: WriteContext
+    ) -> list[Block]:
+        check_write_context(ctx)
+        wanted = text(document_id, "document_id")
+        provenance = _records.provenance_params(ctx, new_id())  # one edit event for all
+        prepared = []
+        for position, block in enumerate(blocks):
+            params = {**_block_params(block), **provenance, "document_id": wanted}
+            if params["sequence"] is None:
+                params["sequence"] = position
+            prepared.append(params)
+        with self._writing():
+            document = self._require(_sql.SELECT_DOCUMENT, wanted, "document")
+            removed = self._affected(_sql.DELETE_DOCUMENT_BLOCKS, {"document_id": wanted})
+            created = [self._insert_block(p, document["workspace_id"]) for p in prepared]
+            self._bump_counters(
+                document["workspace_id"], CounterDelta(blocks=len(created) - removed)
+            )
+        return sorted(created, key=lambda b: b.sequence)
+
+    def _next_sequence(self, document_id: str) -> int:
+        # Computed in Python: SQLite would turn MAX(sequence) + 1 past 2^63-1 into a REAL.
+        row = self._one(_sql.MAX_BLOCK_SEQUENCE, {"document_id": document_id})
+        highest = None if row is None else row["max_sequence"]
+        return 0 if highest is None else int64(int(highest) + 1, "next sequence")
+
+    def _insert_block(self, params: dict[str, Any], workspace_id: str) -> Block:
+        row = self._one(_sql.INSERT_BLOCK, {**params, "now": timestamp(self._now(), "now")})
+        assert row is not None
+        self._index_block(row["id"], row["document_id"], workspace_id, row["raw_content"])
+        return _records.block(row)
+
+    # ----------------------------------------------------------------------- canvases
+    def create_canvas(
+        self, workspace_id: str, title: str, ctx: WriteContext, *, id: str | None = None
+    ) -> Canvas:
+        check_write_context(ctx)
+        params: dict[str, Any] = {
+            "id": new_id() if id is None else identifier(id, "canvas id"),
+            "workspace_id": text(workspace_id, "workspace_id"),
+            "title": nonblank(title, "canvas title"),
+            **_records.provenance_params(ctx, new_id()),
+        }
+        with self._writing():
+            self._require(_sql.SELECT_WORKSPACE, params["workspace_id"], "workspace")
+            params["now"] = timestamp(self._now(), "now")
+            row = self._one(_sql.INSERT_CANVAS, params)
+            assert row is not None
+            self._bump_counters(row["workspace_id"], CounterDelta(canvases=1))
+        return _records.canvas(row)
+
+    def list_canvases(self, workspace_id: str) -> list[Canvas]:
+        with self._reading():
+            rows = self._rows(
+                _sql.SELECT_CANVASES, {"workspace_id": text(workspace_id, "workspace_id")}
+            )
+        return sorted(map(_records.canvas, rows), key=lambda c: (c.created_at, c.id))
+
+    def get_canvas(self, canvas_id: str) -> CanvasGraph | None:
+        wanted = text(canvas_id, "canvas_id")
+        with self._reading():
+            row = self._one(_sql.SELECT_CANVAS, {"id": wanted})
+            if row is None:
+                return None
+            return self._graph(_records.canvas(row))
+
+    def update_canvas_graph(
+        self,
+        canvas_id: str,
+        nodes: Sequence[NewCanvasNode],
+        edges: Sequence[NewCanvasEdge],
+        ctx: WriteContext,
+    ) -> CanvasGraph:
+        check_write_context(ctx)
+        wanted = text(canvas_id, "canvas_id")
+        node_rows = [_node_params(n, wanted) for n in nodes]
+        node_ids = [n["id"] for n in node_rows]
+        if len(set(node_ids)) != len(node_ids):
+            raise ValidationError("duplicate node ids in the canvas graph")
+        edge_rows = [_edge_params(e, wanted, set(node_ids)) for e in edges]
+        if len({e["id"] for e in edge_rows}) != len(edge_rows):
+            raise ValidationError("duplicate edge ids in the canvas graph")
+        with self._writing():
+            self._require(_sql.SELECT_CANVAS, wanted, "canvas")
+            self._affected(_sql.DELETE_CANVAS_EDGES, {"canvas_id": wanted})
+            self._affected(_sql.DELETE_CANVAS_NODES, {"canvas_id": wanted})
+            self._many(_sql.INSERT_CANVAS_NODE, node_rows)
+            self._many(_sql.INSERT_CANVAS_EDGE, edge_rows)
+            row = self._one(
+                _sql.TOUCH_CANVAS,
+                {
+                    "id": wanted,
+                    "now": timestamp(self._now(), "now"),
+                    **_records.provenance_params(ctx, new_id()),
+                },
+            )
+            assert row is not None
+            return self._graph(_records.canvas(row))
+
+    def delete_canvas(self, canvas_id: str, ctx: WriteContext) -> None:
+        check_write_context(ctx)
+        wanted = text(canvas_id, "canvas_id")
+        with self._writing():
+            row = self._one(_sql.DELETE_CANVAS, {"id": wanted})  # nodes and edges cascade
+            if row is None:
+                raise NotFound(f"canvas {wanted!r} does not exist")
+            self._bump_counters(row["workspace_id"], CounterDelta(canvases=-1))
+
+    def _graph(self, canvas: Canvas) -> CanvasGraph:
+        nodes = self._rows(_sql.SELECT_CANVAS_NODES, {"canvas_id": canvas.id})
+        edges = self._rows(_sql.SELECT_CANVAS_EDGES, {"canvas_id": canvas.id})
+        return CanvasGraph(
+            canvas=canvas,
+            nodes=tuple(sorted(map(_records.canvas_node, nodes), key=lambda n: n.id)),
+            edges=tuple(sorted(map(_records.canvas_edge, edges), key=lambda e: e.id)),
+        )
+
+    def _require(self, sql: str, key: str, what: str) -> dict[str, Any]:
+        row = self._one(sql, {"id": key})
+        if row is None:
+            raise NotFound(f"{what} {key!r} does not exist")
+        return row
+
+
+def _node_params(node: NewCanvasNode, canvas_id: str) -> dict[str, Any]:
+    if not isinstance(node, NewCanvasNode):
+        raise ValidationError(f"nodes must be NewCanvasNode values, not {type(node).__name__}")
+    return {
+        "id": identifier(node.id, "node id"),
+        "canvas_id": canvas_id,
+        "kind": nonblank(node.kind, "node kind"),
+        "x": int64(node.x, "node x"),
+        "y": int64(node.y, "node y"),
+        "data": json_text(node.data, "node data"),
+    }
+
+
+def _edge_params(edge: NewCanvasEdge, canvas_id: str, node_ids: set[str]) -> dict[str, Any]:
+    if not isinstance(edge, NewCanvasEdge):
+        raise ValidationError(f"edges must be NewCanvasEdge values, not {type(edge).__name__}")
+    for end in (edge.source_node_id, edge.target_node_id):
+        if text(end, "edge end") not in node_ids:
+            raise ValidationError(
+                f"edge {edge.id!r} refers to node {end!r}, which is not among the canvas's nodes"
+            )
+    return {
+        "id": identifier(edge.id, "edge id"),
+        "canvas_id": canvas_id,
+        "source_node_id": edge.source_node_id,
+        "target_node_id": edge.target_node_id,
+        "label": optional_text(edge.label, "edge label"),
+    }

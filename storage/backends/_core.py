@@ -1,0 +1,186 @@
+"""Transactions and statement helpers shared by every backend.
+
+Each thread that enters a transaction pins one connection (`Driver.pinned`) for its
+duration; nested levels are savepoints on that connection. Every API method runs in a level
+of its own, so outside a transaction it is atomic, and inside a caller's transaction a
+failure rolls back only the method's savepoint: the caller's transaction stays usable (on
+PostgreSQL an error would otherwise abort the whole transaction).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from storage.api import Backend, Capability, Transaction
+from storage.backends import _sql
+from storage.backends._driver import Driver, Params, Row
+from storage.backends._values import CLOCK
+from storage.errors import StorageError, Unavailable
+
+DEFAULT_MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class _Level:
+    """One transaction level (the outer transaction or a savepoint)."""
+
+    __slots__ = ("rollback_only",)
+
+    def __init__(self) -> None:
+        self.rollback_only = False
+
+    def set_rollback(self) -> None:
+        self.rollback_only = True
+
+
+class _Pin:
+    """The calling thread's connection and how deep its savepoints go."""
+
+    __slots__ = ("conn", "depth")
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.depth = 0
+
+
+class CoreDatabase:
+    """State and transaction machinery; the API methods live in the mixins built on it."""
+
+    backend: Backend
+    capabilities: frozenset[Capability]
+
+    def __init__(self, driver: Driver[Any], *, migrations_dir: Path | None = None) -> None:
+        self._driver = driver
+        self.backend = driver.backend
+        self.capabilities = driver.capabilities
+        self._migrations_dir = migrations_dir or DEFAULT_MIGRATIONS_DIR
+        self._local = threading.local()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._driver.url.redacted}>"
+
+    def __enter__(self) -> CoreDatabase:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------------- lifecycle
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._driver.close()
+
+    def server_version(self) -> str:
+        self._check_open()
+        return self._driver.server_version()
+
+    def ping(self) -> None:
+        with self._reading():
+            self._rows(_sql.PING)
+
+    # ----------------------------------------------------------------------- transactions
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        return self._level(write=True)
+
+    def _reading(self) -> AbstractContextManager[_Level]:
+        return self._level(write=False)
+
+    def _writing(self) -> AbstractContextManager[_Level]:
+        return self._level(write=True)
+
+    @contextmanager
+    def _level(self, *, write: bool) -> Iterator[_Level]:
+        pin: _Pin | None = getattr(self._local, "pin", None)
+        if pin is None:
+            with self._outer(write=write) as level:
+                yield level
+        else:
+            with self._savepoint(pin) as level:
+                yield level
+
+    @contextmanager
+    def _outer(self, *, write: bool) -> Iterator[_Level]:
+        self._check_open()
+        driver = self._driver
+        with driver.pinned() as conn:
+            self._local.pin = _Pin(conn)
+            try:
+                driver.run(conn, driver.sql("begin_write") if write else _sql.BEGIN)
+                level = _Level()
+                try:
+                    yield level
+                except BaseException:
+                    self._quietly(conn, _sql.ROLLBACK)
+                    raise
+                try:
+                    driver.run(conn, _sql.ROLLBACK if level.rollback_only else _sql.COMMIT)
+                except StorageError:
+                    # SQLite keeps the transaction open when COMMIT fails (e.g. busy).
+                    self._quietly(conn, _sql.ROLLBACK)
+                    raise
+            finally:
+                self._local.pin = None
+
+    @contextmanager
+    def _savepoint(self, pin: _Pin) -> Iterator[_Level]:
+        pin.depth += 1
+        depth = pin.depth
+        try:
+            self._driver.run(pin.conn, _sql.SAVEPOINT_TEMPLATE.format(depth=depth))
+            level = _Level()
+            try:
+                yield level
+            except BaseException:
+                self._quietly(
+                    pin.conn,
+                    _sql.ROLLBACK_TO_SAVEPOINT_TEMPLATE.format(depth=depth),
+                    _sql.RELEASE_SAVEPOINT_TEMPLATE.format(depth=depth),
+                )
+                raise
+            if level.rollback_only:
+                self._driver.run(pin.conn, _sql.ROLLBACK_TO_SAVEPOINT_TEMPLATE.format(depth=depth))
+            self._driver.run(pin.conn, _sql.RELEASE_SAVEPOINT_TEMPLATE.format(depth=depth))
+        finally:
+            pin.depth -= 1
+
+    def _quietly(self, conn: Any, *statements: str) -> None:
+        """Undo after a failure; the original error is what the caller needs to see."""
+        try:
+            for statement in statements:
+                self._driver.run(conn, statement)
+        except StorageError:
+            self._driver.discard(conn)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise Unavailable(f"database {self._driver.url.redacted} is closed")
+
+    # ----------------------------------------------------------------------- statements
+    def _conn(self) -> Any:
+        pin: _Pin | None = getattr(self._local, "pin", None)
+        if pin is None:  # pragma: no cover - a bug in this package, not a caller's error
+            raise RuntimeError("statement issued outside a transaction level")
+        return pin.conn
+
+    def _rows(self, sql: str, params: Params | None = None) -> list[Row]:
+        return self._driver.run(self._conn(), sql, params)[0]
+
+    def _one(self, sql: str, params: Params | None = None) -> Row | None:
+        rows = self._driver.run(self._conn(), sql, params)[0]
+        return rows[0] if rows else None
+
+    def _affected(self, sql: str, params: Params | None = None) -> int:
+        return self._driver.run(self._conn(), sql, params)[1]
+
+    def _many(self, sql: str, params: Sequence[Params]) -> None:
+        if params:
+            self._driver.run_many(self._conn(), sql, params)
+
+    def _now(self) -> datetime:
+        return CLOCK.now()

@@ -1,0 +1,395 @@
+"""Every SQL text the storage layer runs, written once for both backends.
+
+Placeholders are ``:name``; the PostgreSQL backend rewrites them to ``%(name)s`` once per
+text. The texts avoid everything that behaves differently on the two databases: no
+collation-dependent ordering of free text (the API sorts text in Python by code point), no
+NULL-ordering assumptions, no ``LIKE``, no date functions (timestamps are fixed-width UTC
+text from the application, so comparing them as text compares instants), no integer
+arithmetic that could overflow (SQLite would silently switch to REAL).
+
+Where one text cannot serve both databases, the variant is declared in `PER_BACKEND_SQL`
+below, keyed by purpose and backend name, so an audit can list every exception.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --------------------------------------------------------------------------- transactions
+BEGIN: Final = "BEGIN"
+COMMIT: Final = "COMMIT"
+ROLLBACK: Final = "ROLLBACK"
+# Savepoints are named sp_<depth> by the transaction code (never from user input).
+SAVEPOINT_TEMPLATE: Final = "SAVEPOINT sp_{depth}"
+RELEASE_SAVEPOINT_TEMPLATE: Final = "RELEASE SAVEPOINT sp_{depth}"
+ROLLBACK_TO_SAVEPOINT_TEMPLATE: Final = "ROLLBACK TO SAVEPOINT sp_{depth}"
+PING: Final = "SELECT 1 AS ok"
+
+# --------------------------------------------------------------------------- column lists
+_PROVENANCE = "actor_kind, actor_id, job_id, workflow_id, edit_event_id"
+_PROVENANCE_PARAMS = ":actor_kind, :actor_id, :job_id, :workflow_id, :edit_event_id"
+_SET_PROVENANCE = (
+    "actor_kind = :actor_kind, actor_id = :actor_id, job_id = :job_id, "
+    "workflow_id = :workflow_id, edit_event_id = :edit_event_id"
+)
+WORKSPACE_COLUMNS: Final = "id, name, created_at, updated_at"
+DOCUMENT_COLUMNS: Final = f"id, workspace_id, title, created_at, updated_at, {_PROVENANCE}"
+BLOCK_COLUMNS: Final = (
+    "id, document_id, sequence, kind, raw_content, display_content, derived_content, "
+    f"created_at, updated_at, {_PROVENANCE}"
+)
+CANVAS_COLUMNS: Final = DOCUMENT_COLUMNS  # canvases carry the same fields as documents
+NODE_COLUMNS: Final = "id, canvas_id, kind, x, y, data"
+EDGE_COLUMNS: Final = "id, canvas_id, source_node_id, target_node_id, label"
+JOB_COLUMNS: Final = (
+    "id, workspace_id, kind, state, inputs, outputs, error, pinned, created_at, updated_at"
+)
+RUN_COLUMNS: Final = "id, job_id, status, error, created_at, updated_at, last_heartbeat"
+EXECUTION_COLUMNS: Final = (
+    "id, workflow_run_id, node_id, status, inputs, outputs, error, started_at, finished_at, "
+    "created_at"
+)
+_TERMINAL_JOB_STATES = "('completed', 'failed', 'cancelled')"
+
+# --------------------------------------------------------------------------- workspaces
+INSERT_WORKSPACE: Final = (
+    "INSERT INTO workspaces (id, name, name_digest, created_at, updated_at) "
+    f"VALUES (:id, :name, :name_digest, :now, :now) RETURNING {WORKSPACE_COLUMNS}"
+)
+SELECT_WORKSPACES: Final = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces"
+SELECT_WORKSPACE: Final = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = :id"
+DELETE_WORKSPACE: Final = "DELETE FROM workspaces WHERE id = :id"
+
+# --------------------------------------------------------------------------- documents
+INSERT_DOCUMENT: Final = (
+    f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES "
+    f"(:id, :workspace_id, :title, :now, :now, {_PROVENANCE_PARAMS}) "
+    f"RETURNING {DOCUMENT_COLUMNS}"
+)
+SELECT_DOCUMENTS: Final = (
+    f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE workspace_id = :workspace_id"
+)
+SELECT_DOCUMENT: Final = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = :id"
+DELETE_DOCUMENT: Final = "DELETE FROM documents WHERE id = :id RETURNING workspace_id"
+COUNT_DOCUMENT_BLOCKS: Final = (
+    "SELECT COUNT(*) AS block_count FROM blocks WHERE document_id = :document_id"
+)
+
+# --------------------------------------------------------------------------- blocks
+INSERT_BLOCK: Final = (
+    f"INSERT INTO blocks ({BLOCK_COLUMNS}) VALUES (:id, :document_id, :sequence, :kind, "
+    f":raw_content, :display_content, :derived_content, :now, :now, {_PROVENANCE_PARAMS}) "
+    f"RETURNING {BLOCK_COLUMNS}"
+)
+MAX_BLOCK_SEQUENCE: Final = (
+    "SELECT MAX(sequence) AS max_sequence FROM blocks WHERE document_id = :document_id"
+)
+SELECT_BLOCKS: Final = (
+    f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE document_id = :document_id ORDER BY sequence"
+)
+SELECT_BLOCK: Final = f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE id = :id"
+SELECT_BLOCK_OWNER: Final = (
+    "SELECT b.document_id, d.workspace_id FROM blocks b "
+    "JOIN documents d ON d.id = b.document_id WHERE b.id = :id"
+)
+# `None` keeps a field: every field of a BlockUpdate is NOT NULL in the table.
+UPDATE_BLOCK: Final = (
+    "UPDATE blocks SET kind = COALESCE(:kind, kind), "
+    "raw_content = COALESCE(:raw_content, raw_content), "
+    "display_content = COALESCE(:display_content, display_content), "
+    "derived_content = COALESCE(:derived_content, derived_content), "
+    "sequence = COALESCE(:sequence, sequence), "
+    f"updated_at = :now, {_SET_PROVENANCE} WHERE id = :id RETURNING {BLOCK_COLUMNS}"
+)
+DELETE_BLOCK: Final = "DELETE FROM blocks WHERE id = :id"
+DELETE_DOCUMENT_BLOCKS: Final = "DELETE FROM blocks WHERE document_id = :document_id"
+
+# --------------------------------------------------------------------------- canvases
+INSERT_CANVAS: Final = (
+    f"INSERT INTO canvases ({CANVAS_COLUMNS}) VALUES "
+    f"(:id, :workspace_id, :title, :now, :now, {_PROVENANCE_PARAMS}) "
+    f"RETURNING {CANVAS_COLUMNS}"
+)
+SELECT_CANVASES: Final = f"SELECT {CANVAS_COLUMNS} FROM canvases WHERE workspace_id = :workspace_id"
+SELECT_CANVAS: Final = f"SELECT {CANVAS_COLUMNS} FROM canvases WHERE id = :id"
+TOUCH_CANVAS: Final = (
+    f"UPDATE canvases SET updated_at = :now, {_SET_PROVENANCE} WHERE id = :id "
+    f"RETURNING {CANVAS_COLUMNS}"
+)
+DELETE_CANVAS: Final = "DELETE FROM canvases WHERE id = :id RETURNING workspace_id"
+SELECT_CANVAS_NODES: Final = f"SELECT {NODE_COLUMNS} FROM canvas_nodes WHERE canvas_id = :canvas_id"
+SELECT_CANVAS_EDGES: Final = f"SELECT {EDGE_COLUMNS} FROM canvas_edges WHERE canvas_id = :canvas_id"
+DELETE_CANVAS_EDGES: Final = "DELETE FROM canvas_edges WHERE canvas_id = :canvas_id"
+DELETE_CANVAS_NODES: Final = "DELETE FROM canvas_nodes WHERE canvas_id = :canvas_id"
+INSERT_CANVAS_NODE: Final = (
+    f"INSERT INTO canvas_nodes ({NODE_COLUMNS}) VALUES (:id, :canvas_id, :kind, :x, :y, :data)"
+)
+INSERT_CANVAS_EDGE: Final = (
+    f"INSERT INTO canvas_edges ({EDGE_COLUMNS}) "
+    "VALUES (:id, :canvas_id, :source_node_id, :target_node_id, :label)"
+)
+
+# --------------------------------------------------------------------------- AI jobs
+INSERT_JOB: Final = (
+    f"INSERT INTO ai_jobs ({JOB_COLUMNS}) VALUES "
+    "(:id, :workspace_id, :kind, 'queued', :inputs, NULL, NULL, :pinned, :now, :now) "
+    f"RETURNING {JOB_COLUMNS}"
+)
+SELECT_JOB: Final = f"SELECT {JOB_COLUMNS} FROM ai_jobs WHERE id = :id"
+# Optional filters: CAST gives PostgreSQL a type for a parameter that is only tested for NULL.
+_JOB_FILTERS = (
+    "(CAST(:state AS TEXT) IS NULL OR state = :state) "
+    "AND (CAST(:kind AS TEXT) IS NULL OR kind = :kind) "
+    "AND (CAST(:workspace_id AS TEXT) IS NULL OR workspace_id = :workspace_id) "
+    "AND (CAST(:created_from AS TEXT) IS NULL OR created_at >= :created_from) "
+    "AND (CAST(:created_to AS TEXT) IS NULL OR created_at < :created_to)"
+)
+# Newest first with a limit, without trusting the server to order ids: the subquery finds
+# the created_at of the limit-th newest matching job (timestamps are fixed-width ASCII, so
+# every collation orders them alike); every job at least that new is returned and the API
+# sorts them by (created_at, id) in code-point order and cuts at the limit.
+SELECT_JOBS: Final = (
+    f"SELECT {JOB_COLUMNS} FROM ai_jobs WHERE {_JOB_FILTERS} AND created_at >= COALESCE(("
+    f"SELECT created_at FROM ai_jobs WHERE {_JOB_FILTERS} "
+    "ORDER BY created_at DESC LIMIT 1 OFFSET :boundary_offset), '')"
+)
+UPDATE_JOB_STATE: Final = (
+    "UPDATE ai_jobs SET state = :state, error = COALESCE(:error, error), updated_at = :now "
+    f"WHERE id = :id AND state NOT IN {_TERMINAL_JOB_STATES} RETURNING {JOB_COLUMNS}"
+)
+UPDATE_JOB_OUTPUTS: Final = (
+    f"UPDATE ai_jobs SET outputs = :outputs, updated_at = :now WHERE id = :id "
+    f"RETURNING {JOB_COLUMNS}"
+)
+UPDATE_JOB_PINNED: Final = (
+    f"UPDATE ai_jobs SET pinned = :pinned, updated_at = :now WHERE id = :id RETURNING {JOB_COLUMNS}"
+)
+FAIL_JOB: Final = (
+    "UPDATE ai_jobs SET state = 'failed', error = :error, updated_at = :now "
+    f"WHERE id = :id AND state NOT IN {_TERMINAL_JOB_STATES}"
+)
+SELECT_FINISHED_JOBS: Final = (
+    "SELECT id, workspace_id, kind, pinned, created_at FROM ai_jobs "
+    f"WHERE state IN {_TERMINAL_JOB_STATES}"
+)
+DELETE_JOB: Final = "DELETE FROM ai_jobs WHERE id = :id"
+
+# --------------------------------------------------------------------------- workflows
+INSERT_RUN: Final = (
+    f"INSERT INTO workflow_runs ({RUN_COLUMNS}) VALUES "
+    f"(:id, :job_id, 'pending', NULL, :now, :now, :now) RETURNING {RUN_COLUMNS}"
+)
+SELECT_RUN: Final = f"SELECT {RUN_COLUMNS} FROM workflow_runs WHERE id = :id"
+HEARTBEAT_RUN: Final = (
+    "UPDATE workflow_runs SET last_heartbeat = :now, updated_at = :now WHERE id = :id "
+    f"RETURNING {RUN_COLUMNS}"
+)
+UPDATE_RUN_STATUS: Final = (
+    "UPDATE workflow_runs SET status = :status, error = COALESCE(:error, error), "
+    f"updated_at = :now WHERE id = :id RETURNING {RUN_COLUMNS}"
+)
+SELECT_STALLED_RUNS: Final = (
+    f"SELECT {RUN_COLUMNS} FROM workflow_runs "
+    "WHERE status IN ('pending', 'running') AND last_heartbeat < :cutoff"
+)
+INSERT_EXECUTION: Final = (
+    f"INSERT INTO node_executions ({EXECUTION_COLUMNS}) VALUES "
+    "(:id, :workflow_run_id, :node_id, 'pending', :inputs, NULL, NULL, NULL, NULL, :now) "
+    f"RETURNING {EXECUTION_COLUMNS}"
+)
+SELECT_EXECUTIONS: Final = (
+    f"SELECT {EXECUTION_COLUMNS} FROM node_executions WHERE workflow_run_id = :workflow_run_id"
+)
+# :started_at is "now" only when moving to running (kept if already set); :finished_at is
+# "now" only for a terminal status.
+UPDATE_EXECUTION: Final = (
+    "UPDATE node_executions SET status = :status, "
+    "started_at = COALESCE(started_at, :started_at), "
+    "finished_at = COALESCE(:finished_at, finished_at), "
+    "outputs = COALESCE(:outputs, outputs), error = COALESCE(:error, error) "
+    f"WHERE id = :id RETURNING {EXECUTION_COLUMNS}"
+)
+
+# --------------------------------------------------------------------------- derived data
+INSERT_SEARCH_POSTING: Final = (
+    "INSERT INTO search_tokens (token, block_id, document_id, workspace_id) "
+    "VALUES (:token, :block_id, :document_id, :workspace_id)"
+)
+DELETE_BLOCK_POSTINGS: Final = "DELETE FROM search_tokens WHERE block_id = :block_id"
+SELECT_POSTINGS: Final = (
+    "SELECT block_id, document_id, workspace_id FROM search_tokens WHERE token = :token "
+    "AND (CAST(:workspace_id AS TEXT) IS NULL OR workspace_id = :workspace_id)"
+)
+# Adds deltas to a workspace's counters (creating the row if it is missing).
+BUMP_COUNTERS: Final = (
+    "INSERT INTO workspace_counters "
+    "(workspace_id, document_count, block_count, canvas_count, job_count) "
+    "VALUES (:workspace_id, :documents, :blocks, :canvases, :jobs) "
+    "ON CONFLICT (workspace_id) DO UPDATE SET "
+    "document_count = workspace_counters.document_count + excluded.document_count, "
+    "block_count = workspace_counters.block_count + excluded.block_count, "
+    "canvas_count = workspace_counters.canvas_count + excluded.canvas_count, "
+    "job_count = workspace_counters.job_count + excluded.job_count"
+)
+SELECT_COUNTERS: Final = (
+    "SELECT w.id AS workspace_id, c.document_count, c.block_count, c.canvas_count, "
+    "c.job_count FROM workspaces w "
+    "LEFT JOIN workspace_counters c ON c.workspace_id = w.id WHERE w.id = :workspace_id"
+)
+DELETE_ALL_POSTINGS: Final = "DELETE FROM search_tokens"
+DELETE_ALL_COUNTERS: Final = "DELETE FROM workspace_counters"
+SELECT_BLOCKS_TO_INDEX: Final = (
+    "SELECT b.id, b.document_id, d.workspace_id, b.raw_content FROM blocks b "
+    "JOIN documents d ON d.id = b.document_id"
+)
+RECOUNT_ALL_WORKSPACES: Final = (
+    "INSERT INTO workspace_counters "
+    "(workspace_id, document_count, block_count, canvas_count, job_count) "
+    "SELECT w.id, "
+    "(SELECT COUNT(*) FROM documents d WHERE d.workspace_id = w.id), "
+    "(SELECT COUNT(*) FROM blocks b JOIN documents d ON d.id = b.document_id "
+    "WHERE d.workspace_id = w.id), "
+    "(SELECT COUNT(*) FROM canvases c WHERE c.workspace_id = w.id), "
+    "(SELECT COUNT(*) FROM ai_jobs j WHERE j.workspace_id = w.id) "
+    "FROM workspaces w"
+)
+
+# --------------------------------------------------------------------------- migrations
+CREATE_VERSION_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+)
+SELECT_APPLIED_MIGRATIONS: Final = "SELECT version, name, applied_at FROM schema_migrations"
+INSERT_MIGRATION: Final = (
+    "INSERT INTO schema_migrations (version, name, applied_at) "
+    "VALUES (:version, :name, :applied_at)"
+)
+DELETE_MIGRATION: Final = "DELETE FROM schema_migrations WHERE version = :version"
+VERSION_TABLE_NAME: Final = "schema_migrations"
+
+# Children before parents, so that no delete waits on a cascade (and none is needed).
+# A test checks that this covers every application table the migrations create.
+RESET_DATA: Final = (
+    "DELETE FROM search_tokens",
+    "DELETE FROM workspace_counters",
+    "DELETE FROM node_executions",
+    "DELETE FROM workflow_runs",
+    "DELETE FROM ai_jobs",
+    "DELETE FROM canvas_edges",
+    "DELETE FROM canvas_nodes",
+    "DELETE FROM canvases",
+    "DELETE FROM blocks",
+    "DELETE FROM documents",
+    "DELETE FROM workspaces",
+)
+
+# --------------------------------------------------------------------------- per backend
+# The only texts that differ between the backends, and why:
+#  - begin_write: SQLite takes the write lock at BEGIN IMMEDIATE, so two writers wait
+#    (busy_timeout) instead of failing with SQLITE_BUSY when a read lock is upgraded;
+#    PostgreSQL locks rows as it writes.
+#  - connection_setup: SQLite leaves foreign keys off unless each connection turns them on
+#    (PostgreSQL's session settings come with the connection options instead).
+#  - server_version: how each server names its version (SQLite's comes from the library).
+#  - create_schema: only PostgreSQL has schemas (the name is a validated identifier).
+#  - lock_migrations: PostgreSQL serialises concurrent migration runners with a table lock;
+#    on SQLite BEGIN IMMEDIATE has already done it.
+#  - catalog_*: each database describes its schema in its own catalog.
+PER_BACKEND_SQL: Final[dict[str, dict[str, str]]] = {
+    "begin_write": {"sqlite": "BEGIN IMMEDIATE", "postgres": "BEGIN"},
+    "connection_setup": {"sqlite": "PRAGMA foreign_keys = ON", "postgres": ""},
+    "server_version": {"sqlite": "", "postgres": "SHOW server_version"},
+    "create_schema": {"sqlite": "", "postgres": 'CREATE SCHEMA IF NOT EXISTS "{schema}"'},
+    "lock_migrations": {
+        "sqlite": "",
+        "postgres": "LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE",
+    },
+    "catalog_tables": {
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+        "postgres": (
+            "SELECT c.relname AS name FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')"
+        ),
+    },
+    "catalog_columns": {
+        "sqlite": (
+            'SELECT name, type, "notnull" AS not_null, pk AS pk_position '
+            "FROM pragma_table_info(:table) ORDER BY cid"
+        ),
+        "postgres": (
+            "SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, "
+            "a.attnotnull AS not_null, COALESCE(("
+            "SELECT k.ord FROM pg_constraint p, unnest(p.conkey) WITH ORDINALITY AS k(attnum, ord) "
+            "WHERE p.conrelid = a.attrelid AND p.contype = 'p' AND k.attnum = a.attnum"
+            "), 0) AS pk_position "
+            "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relname = :table "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+        ),
+    },
+    "catalog_foreign_keys": {
+        "sqlite": (
+            'SELECT id, "from" AS column_name, "table" AS ref_table, "to" AS ref_column, '
+            "on_delete FROM pragma_foreign_key_list(:table) ORDER BY id, seq"
+        ),
+        "postgres": (
+            "SELECT con.conname AS id, a.attname AS column_name, rc.relname AS ref_table, "
+            "ra.attname AS ref_column, con.confdeltype AS on_delete "
+            "FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_class rc ON rc.oid = con.confrelid "
+            "CROSS JOIN LATERAL unnest(con.conkey, con.confkey) "
+            "WITH ORDINALITY AS k(attnum, refnum, ord) "
+            "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum "
+            "JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.refnum "
+            "WHERE n.nspname = current_schema() AND c.relname = :table "
+            "AND con.contype = 'f' ORDER BY con.conname, k.ord"
+        ),
+    },
+    # kind: 'u' = unique constraint, 'c' = index created with CREATE [UNIQUE] INDEX,
+    # 'pk' = the primary key's own index (ignored: the primary key is reported per column).
+    "catalog_indexes": {
+        "sqlite": (
+            'SELECT name, "unique" AS is_unique, origin AS kind FROM pragma_index_list(:table)'
+        ),
+        "postgres": (
+            "SELECT i.relname AS name, ix.indisunique AS is_unique, "
+            "CASE WHEN con.contype = 'p' THEN 'pk' WHEN con.contype = 'u' THEN 'u' "
+            "ELSE 'c' END AS kind "
+            "FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid "
+            "JOIN pg_class c ON c.oid = ix.indrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "LEFT JOIN pg_constraint con ON con.conindid = ix.indexrelid "
+            "AND con.contype IN ('p', 'u') "
+            "WHERE n.nspname = current_schema() AND c.relname = :table"
+        ),
+    },
+    "catalog_index_columns": {
+        "sqlite": "SELECT name FROM pragma_index_info(:index) ORDER BY seqno",
+        "postgres": (
+            "SELECT a.attname AS name FROM pg_class i "
+            "JOIN pg_namespace n ON n.oid = i.relnamespace "
+            "JOIN pg_index ix ON ix.indexrelid = i.oid "
+            "CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord) "
+            "JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum "
+            "WHERE n.nspname = current_schema() AND i.relname = :index ORDER BY k.ord"
+        ),
+    },
+}
+
+
+def shared_statements() -> dict[str, str]:
+    """Every shared SQL text by name (for audits: each must run on every backend)."""
+    texts: dict[str, str] = {}
+    for key, value in globals().items():
+        if key.startswith("_") or not key.isupper():
+            continue
+        if key.endswith(("_COLUMNS", "_TEMPLATE", "_NAME", "_SQL")):
+            continue
+        if isinstance(value, str):
+            texts[key] = value
+        elif isinstance(value, tuple):
+            texts.update({f"{key}[{i}]": text for i, text in enumerate(value)})
+    return texts

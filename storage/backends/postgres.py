@@ -1,0 +1,224 @@
+"""PostgreSQL backend (psycopg 3 with a `psycopg_pool.ConnectionPool`).
+
+Connections are in autocommit mode so the shared code issues BEGIN/SAVEPOINT/COMMIT itself
+(the same statements as on SQLite). A thread holds one pooled connection for the whole of a
+transaction; outside one, each API call borrows a connection for its own transaction. The
+pool checks a connection before lending it and drops broken ones, so a restarted server
+costs one failed call, not a poisoned pool. ``search_path`` (the application's schema),
+``statement_timeout`` and ``connect_timeout`` are set through the connection options.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import ConnectionPool
+
+from storage.api import Backend, Capability
+from storage.backends import _sql
+from storage.backends._base import SqlDatabase
+from storage.backends._driver import Driver, Params, Row, Settings
+from storage.errors import (
+    Conflict,
+    SerializationError,
+    StatementTimeout,
+    StorageError,
+    Unavailable,
+    ValidationError,
+)
+from storage.url import DatabaseUrl
+
+Connection = psycopg.Connection[DictRow]
+POOL_MAX_SIZE = 8
+_ON_DELETE = {
+    "a": "no action",
+    "r": "restrict",
+    "c": "cascade",
+    "n": "set null",
+    "d": "set default",
+}
+_PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@functools.cache
+def pyformat(sql: str) -> str:
+    """``:name`` placeholders → psycopg's ``%(name)s`` (and a literal ``%`` → ``%%``)."""
+    return _PLACEHOLDER.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+# Convert every shared text once, at import.
+for _text in _sql.shared_statements().values():
+    pyformat(_text)
+
+
+def map_error(exc: psycopg.Error, url: DatabaseUrl) -> StorageError:
+    """The `storage.errors` type for a psycopg error, by SQLSTATE (raise it ``from`` exc)."""
+    state = exc.sqlstate or ""
+    detail = url.scrub(" ".join(str(exc).split()))
+    where = url.redacted
+    if state in ("23505", "23503"):
+        return Conflict(
+            f"{'uniqueness' if state == '23505' else 'foreign key'} violated "
+            f"({state}) in {where}: {detail}"
+        )
+    if (
+        state in ("23502", "23514", "54000")
+        or state.startswith("22")
+        or (not state and isinstance(exc, psycopg.DataError))  # e.g. NUL, refused client-side
+    ):
+        return ValidationError(f"value refused ({state}) in {where}: {detail}")
+    if state in ("40001", "40P01", "55P03"):
+        return SerializationError(f"concurrent transaction won ({state}) in {where}: {detail}")
+    if state == "57014":
+        return StatementTimeout(f"statement cancelled ({state}) in {where}: {detail}")
+    if (
+        state.startswith(("08", "28", "53"))
+        or state in ("57P01", "57P02", "57P03", "3D000")
+        or (not state and isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError))
+    ):
+        return Unavailable(
+            f"database unavailable{f' ({state})' if state else ''}: {where}: {detail}"
+        )
+    return StorageError(f"PostgreSQL error{f' ({state})' if state else ''} in {where}: {detail}")
+
+
+class PostgresDriver(Driver[Connection]):
+    backend = Backend.POSTGRES
+
+    def __init__(self, url: DatabaseUrl, settings: Settings) -> None:
+        super().__init__(url, settings)
+        self.capabilities = frozenset(
+            {Capability.CONCURRENT_WRITERS, Capability.SERVER, Capability.PERSISTENT}
+        )
+        self._conninfo = self._build_conninfo()
+        self._version = self._probe()
+        self._pool: ConnectionPool[Connection] = ConnectionPool(
+            self._conninfo,
+            connection_class=psycopg.Connection[DictRow],
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            min_size=1,
+            max_size=POOL_MAX_SIZE,
+            timeout=settings.connect_timeout,
+            check=ConnectionPool.check_connection,
+            name="dualstore",
+            open=False,
+        )
+        self._pool.open(wait=False)
+
+    def _build_conninfo(self) -> str:
+        assert self.url.conninfo is not None
+        settings = self.settings
+        try:
+            given = conninfo_to_dict(self.url.conninfo)
+        except psycopg.ProgrammingError as exc:
+            raise ValidationError(
+                f"invalid PostgreSQL URL {self.url.redacted}: {self.url.scrub(str(exc))}"
+            ) from None
+        options = [str(given.get("options") or "")]
+        if settings.schema:
+            # Quoted so that the name keeps its case, as CREATE SCHEMA "name" does.
+            options.append(f'-c search_path="{settings.schema}"')
+        statement_ms = (
+            0
+            if settings.statement_timeout is None
+            else max(1, round(settings.statement_timeout * 1000))
+        )
+        options.append(f"-c statement_timeout={statement_ms}")
+        return make_conninfo(
+            self.url.conninfo,
+            options=" ".join(o for o in options if o),
+            connect_timeout=str(max(1, math.ceil(settings.connect_timeout))),
+            application_name=str(given.get("application_name") or "dualstore"),
+        )
+
+    def _probe(self) -> str:
+        """Connect once, so that connect() fails now, with the server's reason."""
+        try:
+            with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                row = conn.execute(self.sql("server_version")).fetchone()
+        except psycopg.ProgrammingError as exc:
+            raise ValidationError(
+                f"invalid PostgreSQL URL {self.url.redacted}: {self.url.scrub(str(exc))}"
+            ) from exc
+        except psycopg.Error as exc:
+            mapped = map_error(exc, self.url)
+            if isinstance(mapped, Unavailable):
+                raise mapped from exc
+            raise Unavailable(f"cannot connect to {self.url.redacted}: {mapped}") from exc
+        return str(row[0]) if row else "unknown"
+
+    @contextmanager
+    def pinned(self) -> Iterator[Connection]:
+        try:
+            conn = self._pool.getconn()
+        except psycopg.OperationalError as exc:  # PoolTimeout, PoolClosed
+            raise Unavailable(self._why_no_connection(exc)) from exc
+        try:
+            yield conn
+        finally:
+            self._pool.putconn(conn)  # the pool drops it if broken, rolls back if left open
+
+    def _why_no_connection(self, exc: psycopg.OperationalError) -> str:
+        if self._pool.closed:
+            return f"database {self.url.redacted} is closed"
+        try:
+            self._probe()
+        except StorageError as reason:
+            return str(reason)
+        return (
+            f"no connection to {self.url.redacted} within "
+            f"{self.settings.connect_timeout:g} s (pool of {POOL_MAX_SIZE} busy): {exc}"
+        )
+
+    def run(
+        self, conn: Connection, sql: str, params: Params | None = None
+    ) -> tuple[list[Row], int]:
+        try:
+            if params is None:
+                # No placeholders to convert; never prepared (transaction control, DDL).
+                cursor = conn.execute(sql, prepare=False)
+            else:
+                cursor = conn.execute(pyformat(sql), params)
+            rows: list[Row] = cursor.fetchall() if cursor.description is not None else []
+            return rows, cursor.rowcount
+        except psycopg.Error as exc:
+            raise map_error(exc, self.url) from exc
+
+    def run_many(self, conn: Connection, sql: str, params: Sequence[Params]) -> None:
+        try:
+            with conn.cursor() as cursor:
+                cursor.executemany(pyformat(sql), params)
+        except psycopg.Error as exc:
+            raise map_error(exc, self.url) from exc
+
+    def discard(self, conn: Connection) -> None:
+        conn.close()  # a closed connection is dropped by the pool when it comes back
+
+    def server_version(self) -> str:
+        return f"PostgreSQL {self._version}"
+
+    def on_delete_name(self, raw: str) -> str:
+        return _ON_DELETE.get(raw, raw)
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class PostgresDatabase(SqlDatabase):
+    """The storage API on PostgreSQL (all behaviour is shared; only the driver differs)."""
+
+    def __init__(
+        self, url: DatabaseUrl, settings: Settings, *, migrations_dir: Path | None = None
+    ) -> None:
+        super().__init__(PostgresDriver(url, settings), migrations_dir=migrations_dir)
+
+
+__all__ = ["PostgresDatabase", "PostgresDriver", "map_error"]

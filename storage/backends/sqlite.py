@@ -1,0 +1,157 @@
+"""SQLite backend (standard library `sqlite3`).
+
+One connection per `Database`, opened in autocommit mode (``isolation_level=None``) so the
+shared code issues BEGIN/SAVEPOINT/COMMIT itself; a lock gives the connection to one thread
+at a time for a whole transaction, so a `Database` is safe to share between threads.
+``PRAGMA foreign_keys=ON`` is set on the connection (SQLite's default is off).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from storage.api import Backend, Capability
+from storage.backends._base import SqlDatabase
+from storage.backends._driver import Driver, Params, Row, Settings
+from storage.errors import (
+    Conflict,
+    SerializationError,
+    StorageError,
+    Unavailable,
+    ValidationError,
+)
+from storage.url import MEMORY, DatabaseUrl
+
+# Extended result codes (`sqlite3.Error.sqlite_errorname`) → our errors; prefixes match
+# every extended code of a family (e.g. SQLITE_BUSY_SNAPSHOT).
+_ERROR_MAP: tuple[tuple[tuple[str, ...], type[StorageError], str], ...] = (
+    (("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"), Conflict, "uniqueness violated"),
+    (("SQLITE_CONSTRAINT_FOREIGNKEY",), Conflict, "foreign key violated"),
+    (
+        (
+            "SQLITE_CONSTRAINT_NOTNULL",
+            "SQLITE_CONSTRAINT_CHECK",
+            "SQLITE_TOOBIG",
+            "SQLITE_MISMATCH",
+            "SQLITE_RANGE",
+        ),
+        ValidationError,
+        "value refused",
+    ),
+    (("SQLITE_BUSY", "SQLITE_LOCKED"), SerializationError, "database busy"),
+    (
+        (
+            "SQLITE_CANTOPEN",
+            "SQLITE_NOTADB",
+            "SQLITE_IOERR",
+            "SQLITE_CORRUPT",
+            "SQLITE_FULL",
+            "SQLITE_READONLY",
+            "SQLITE_PERM",
+            "SQLITE_AUTH",
+        ),
+        Unavailable,
+        "database unavailable",
+    ),
+)
+
+
+def map_error(exc: sqlite3.Error, where: str) -> StorageError:
+    """The `storage.errors` type for a `sqlite3` error (the caller raises it ``from`` exc)."""
+    code = getattr(exc, "sqlite_errorname", None) or ""
+    for prefixes, error_type, summary in _ERROR_MAP:
+        if code.startswith(prefixes):
+            return error_type(f"{summary} ({code}) in {where}: {exc}")
+    if isinstance(exc, sqlite3.ProgrammingError) and "closed" in str(exc):
+        return Unavailable(f"database {where} is closed")
+    return StorageError(f"SQLite error{f' ({code})' if code else ''} in {where}: {exc}")
+
+
+class SqliteDriver(Driver[sqlite3.Connection]):
+    backend = Backend.SQLITE
+
+    def __init__(self, url: DatabaseUrl, settings: Settings) -> None:
+        super().__init__(url, settings)
+        path = url.path or MEMORY
+        self.capabilities = frozenset() if path == MEMORY else frozenset({Capability.PERSISTENT})
+        self._lock = threading.Lock()
+        try:
+            conn = sqlite3.connect(
+                path,
+                timeout=settings.busy_timeout,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,  # guarded by self._lock instead
+            )
+        except sqlite3.Error as exc:
+            raise map_error(exc, url.redacted) from exc
+        try:
+            conn.execute(self.sql("connection_setup"))
+            # Reading the catalog proves the file is a database we can open.
+            conn.execute(self.sql("catalog_tables")).fetchall()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise map_error(exc, url.redacted) from exc
+        self._conn: sqlite3.Connection | None = conn
+
+    @contextmanager
+    def pinned(self) -> Iterator[sqlite3.Connection]:
+        # Waiting for another thread's transaction is the in-process busy timeout.
+        if not self._lock.acquire(timeout=max(self.settings.busy_timeout, 0.001)):
+            raise SerializationError(
+                f"database busy: another thread kept {self.url.redacted} for longer than "
+                f"the busy timeout ({self.settings.busy_timeout:g} s)"
+            )
+        try:
+            if self._conn is None:
+                raise Unavailable(f"database {self.url.redacted} is closed")
+            yield self._conn
+        finally:
+            self._lock.release()
+
+    def run(
+        self, conn: sqlite3.Connection, sql: str, params: Params | None = None
+    ) -> tuple[list[Row], int]:
+        try:
+            cursor = conn.execute(sql, params or {})
+            if cursor.description is None:
+                return [], cursor.rowcount
+            names = [column[0] for column in cursor.description]
+            rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+            return rows, cursor.rowcount
+        except sqlite3.Error as exc:
+            raise map_error(exc, self.url.redacted) from exc
+
+    def run_many(self, conn: sqlite3.Connection, sql: str, params: Sequence[Params]) -> None:
+        try:
+            conn.executemany(sql, params)
+        except sqlite3.Error as exc:
+            raise map_error(exc, self.url.redacted) from exc
+
+    def discard(self, conn: sqlite3.Connection) -> None:
+        # One long-lived connection: nothing to throw away; a later BEGIN reports any damage.
+        return None
+
+    def server_version(self) -> str:
+        return f"SQLite {sqlite3.sqlite_version}"
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+class SqliteDatabase(SqlDatabase):
+    """The storage API on SQLite (all behaviour is shared; only the driver differs)."""
+
+    def __init__(
+        self, url: DatabaseUrl, settings: Settings, *, migrations_dir: Path | None = None
+    ) -> None:
+        super().__init__(SqliteDriver(url, settings), migrations_dir=migrations_dir)
+
+
+__all__ = ["SqliteDatabase", "SqliteDriver", "map_error"]

@@ -1,0 +1,7 @@
+-- Back to the empty baseline: drop the core content tables, children first.
+DROP TABLE canvas_edges;
+DROP TABLE canvas_nodes;
+DROP TABLE canvases;
+DROP TABLE blocks;
+DROP TABLE documents;
+DROP TABLE workspaces;

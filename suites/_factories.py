@@ -1,0 +1,125 @@
+"""Small factories shared by the conformance suites.
+
+They only call the public `Database` API, so every suite stays backend-agnostic. Names are
+made unique so that a test never depends on what another test left behind.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+from storage.api import (
+    AiJob,
+    Block,
+    Canvas,
+    Database,
+    Document,
+    JobState,
+    NewAiJob,
+    NewBlock,
+    WorkflowRun,
+    Workspace,
+    WriteContext,
+    new_id,
+)
+
+HUMAN = WriteContext.human("alice")
+SYSTEM = WriteContext.system("janitor")
+#: an AI write that names neither a job nor a workflow: the guard must refuse it
+SILENT_AI = WriteContext.ai("model-x")
+
+# Integers are signed 64-bit in the API.
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses (tests share a database under xdist workers)."""
+    return f"{prefix}-{new_id()[:8]}"
+
+
+def make_workspace(db: Database, name: str | None = None) -> Workspace:
+    return db.create_workspace(name if name is not None else unique("ws"))
+
+
+def make_document(
+    db: Database,
+    workspace: Workspace | None = None,
+    title: str = "Notes",
+    ctx: WriteContext = HUMAN,
+) -> Document:
+    ws = workspace if workspace is not None else make_workspace(db)
+    return db.create_document(ws.id, title, ctx)
+
+
+def make_blocks(
+    db: Database, document: Document, texts: Iterable[str], ctx: WriteContext = HUMAN
+) -> list[Block]:
+    return [db.create_block(document.id, NewBlock("paragraph", text), ctx) for text in texts]
+
+
+def make_canvas(
+    db: Database, workspace: Workspace, title: str = "Board", ctx: WriteContext = HUMAN
+) -> Canvas:
+    return db.create_canvas(workspace.id, title, ctx)
+
+
+def make_job(
+    db: Database,
+    workspace: Workspace | None = None,
+    kind: str = "summarize",
+    state: JobState = JobState.QUEUED,
+    *,
+    pinned: bool = False,
+) -> AiJob:
+    """A job created now and moved to `state` (created_at grows with each call)."""
+    job = db.create_ai_job(
+        NewAiJob(kind=kind, workspace_id=workspace.id if workspace else None, pinned=pinned)
+    )
+    if state is not JobState.QUEUED:
+        job = db.update_ai_job_state(job.id, state)
+    return job
+
+
+def make_run(db: Database, workspace: Workspace | None = None) -> WorkflowRun:
+    return db.create_workflow_run(make_job(db, workspace, kind="workflow").id)
+
+
+def ai_ctx(db: Database, workspace: Workspace) -> WriteContext:
+    """An AI write context that names a real job, so the guard lets it through."""
+    return WriteContext.ai("model-x", job_id=make_job(db, workspace).id)
+
+
+# --------------------------------------------------------------------------- index oracle
+# The expected search results are computed here from canonical rows, following the
+# documented tokenizer: the `\w+` words of the NFC-normalised, case-folded raw content.
+
+_WORD = re.compile(r"\w+")
+
+
+def tokens(text: str) -> set[str]:
+    return set(_WORD.findall(unicodedata.normalize("NFC", text).casefold()))
+
+
+def expected_hits(blocks: Sequence[Block], query: str) -> list[str]:
+    """Block ids (sorted, as `search` orders them) whose raw content has every query token."""
+    wanted = tokens(query)
+    if not wanted:
+        return []
+    return sorted(b.id for b in blocks if wanted <= tokens(b.raw_content))
+
+
+def all_blocks(db: Database, workspace: Workspace) -> list[Block]:
+    return [b for d in db.list_documents(workspace.id) for b in db.list_blocks(d.id)]
+
+
+@contextmanager
+def migrated_afterwards(db: Database) -> Iterator[Database]:
+    """Leave `db` fully migrated when the block ends, pass or fail (for down/up tests)."""
+    try:
+        yield db
+    finally:
+        db.run_migrations()

@@ -1,0 +1,84 @@
+"""connect(): failures are typed and explain themselves; drivers load only when needed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import storage
+from storage.errors import Unavailable, ValidationError
+
+
+def test_sqlite_in_a_missing_directory_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(Unavailable, match="SQLITE_CANTOPEN") as refused:
+        storage.connect(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+    assert refused.value.__cause__ is not None
+
+
+def test_a_file_that_is_not_a_database_is_unavailable(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"this is not a database file, just text. " * 50)
+    with pytest.raises(Unavailable, match="SQLITE_NOTADB"):
+        storage.connect(f"sqlite:///{path}")
+
+
+def test_memory_databases_are_private_and_not_persistent() -> None:
+    first, second = storage.connect("sqlite://"), storage.connect("sqlite:///:memory:")
+    try:
+        first.run_migrations()
+        assert first.migration_version() > 0
+        assert second.migration_version() == 0
+        assert storage.Capability.PERSISTENT not in first.capabilities
+    finally:
+        first.close()
+        second.close()
+
+
+def test_closed_database_is_unavailable() -> None:
+    db = storage.connect("sqlite://")
+    db.close()
+    with pytest.raises(Unavailable, match="closed"):
+        db.ping()
+
+
+def test_refused_connection_is_unavailable_without_the_password() -> None:
+    url = "postgresql://alice:pa55word@127.0.0.1:1/nowhere"
+    with pytest.raises(Unavailable) as refused:
+        storage.connect(url, connect_timeout=2)
+    message = str(refused.value)
+    assert "pa55word" not in message
+    assert "alice:***@127.0.0.1:1" in message
+    assert "refused" in message.lower()
+
+
+def test_unknown_libpq_parameter_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError, match="invalid PostgreSQL URL"):
+        storage.connect("postgresql://alice:pa55word@127.0.0.1:1/db?no_such_option=1")
+
+
+def test_import_and_sqlite_work_without_psycopg(tmp_path: Path) -> None:
+    # Hide the PostgreSQL driver as if it were not installed.
+    script = textwrap.dedent(
+        """
+        import sys
+        sys.modules["psycopg"] = None
+        sys.modules["psycopg_pool"] = None
+        import storage
+        db = storage.connect("sqlite://")
+        db.run_migrations()
+        assert db.create_workspace("w").name == "w"
+        try:
+            storage.connect("postgresql://u@127.0.0.1/db")
+        except storage.Unavailable as exc:
+            print("refused:", exc)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "refused: the postgres backend needs the psycopg package" in done.stdout

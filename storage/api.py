@@ -107,7 +107,10 @@ class WriteContext:
 
     @classmethod
     def ai(
-        cls, actor_id: str | None = None, *, job_id: str | None = None,
+        cls,
+        actor_id: str | None = None,
+        *,
+        job_id: str | None = None,
         workflow_id: str | None = None,
     ) -> WriteContext:
         return cls(ActorKind.AI, actor_id=actor_id, job_id=job_id, workflow_id=workflow_id)
@@ -190,8 +193,11 @@ class BlockUpdate:
         return all(
             value is None
             for value in (
-                self.kind, self.raw_content, self.display_content,
-                self.derived_content, self.sequence,
+                self.kind,
+                self.raw_content,
+                self.display_content,
+                self.derived_content,
+                self.sequence,
             )
         )
 
@@ -477,8 +483,9 @@ class Database(Protocol):
     ) -> PruneReport: ...
 
     # -- rebuildable indexes
-    def search(self, query: str, *, workspace_id: str | None = None,
-               limit: int = 50) -> list[SearchHit]: ...
+    def search(
+        self, query: str, *, workspace_id: str | None = None, limit: int = 50
+    ) -> list[SearchHit]: ...
     def get_counters(self, workspace_id: str) -> WorkspaceCounters: ...
     def rebuild_indexes(self) -> IndexRebuildReport: ...
 

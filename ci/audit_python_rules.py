@@ -1,0 +1,127 @@
+"""DB001 (driver imports) and DB002 (SQL outside storage/): AST checks of every .py file.
+
+DB002 looks at calls only: a `.execute(`/`.executemany(`/`.executescript(` call, or a call
+that is handed a literal shaped like a SQL statement. SQL fragments that sit in data (a
+tuple of patterns, a docstring) are not executed and so are not findings; that is how the
+audit's own rule tables, which spell out constructs such as ``CREATE TRIGGER``, stay out of
+its way without any exemption list.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from ci.audit_common import (
+    Report,
+    docstring_nodes,
+    iter_python_files,
+    literal_text,
+    looks_like_sql,
+    parse_python,
+    relpath,
+)
+
+DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg_pool", "pytest_postgresql")
+# Where driver imports belong: the backends, and the harness code that provisions servers.
+DRIVER_HOMES = ("storage/backends/", "storage/testing/provision.py")
+SQL_HOME = "storage/"
+EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript"})
+# Calls that import a module named by a string: importlib.import_module("x"),
+# __import__("x"), pytest.importorskip("x").
+DYNAMIC_IMPORTERS = frozenset({"import_module", "__import__", "importorskip"})
+
+
+def driver_of(module: str) -> str | None:
+    for driver in DRIVER_MODULES:
+        if module == driver or module.startswith(driver + "."):
+            return driver
+    return None
+
+
+def _callee_name(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _imported_drivers(node: ast.AST) -> list[tuple[str, str]]:
+    """(driver, how) for each driver that `node` imports."""
+    found: list[tuple[str, str]] = []
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if driver := driver_of(alias.name):
+                found.append((driver, f"import {alias.name}"))
+    elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        if driver := driver_of(node.module):
+            found.append((driver, f"from {node.module} import ..."))
+    elif isinstance(node, ast.Call) and _callee_name(node.func) in DYNAMIC_IMPORTERS:
+        first = node.args[0] if node.args else None
+        name = first.value if isinstance(first, ast.Constant) else None
+        if isinstance(name, str) and (driver := driver_of(name)):
+            found.append((driver, f'{_callee_name(node.func)}("{name}")'))
+    return found
+
+
+def _check_driver_imports(tree: ast.Module, path: str, report: Report) -> None:
+    if path.startswith(DRIVER_HOMES[0]) or path == DRIVER_HOMES[1]:
+        return
+    for node in ast.walk(tree):
+        for driver, how in _imported_drivers(node):
+            report.add(
+                path,
+                getattr(node, "lineno", 1),
+                "DB001",
+                f"`{how}` imports the {driver} driver outside {' and '.join(DRIVER_HOMES)};"
+                " go through storage.connect() / the storage.testing fixtures",
+            )
+
+
+def _check_sql_outside_storage(tree: ast.Module, path: str, report: Report) -> None:
+    if path.startswith(SQL_HOME):
+        return
+    statements = docstring_nodes(tree)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        callee = _callee_name(node.func)
+        if isinstance(node.func, ast.Attribute) and callee in EXECUTE_METHODS:
+            report.add(
+                path,
+                node.lineno,
+                "DB002",
+                f"`.{callee}(...)` runs SQL outside storage/; use the storage API"
+                " (or add the query to storage/ behind an API method)",
+            )
+            continue
+        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+            text = None if id(arg) in statements else literal_text(arg)
+            if text is not None and looks_like_sql(text):
+                first_line = text.strip().splitlines()[0][:40]
+                report.add(
+                    path,
+                    arg.lineno,
+                    "DB002",
+                    f"SQL text `{first_line}` passed to `{callee or 'a call'}(...)` outside"
+                    " storage/; SQL lives only in storage/",
+                )
+                break
+
+
+def check_python_files(root: Path, report: Report) -> None:
+    for file in iter_python_files(root):
+        path = relpath(root, file)
+        tree = parse_python(file)
+        report.count("python files")
+        if isinstance(tree, SyntaxError):
+            report.add(
+                path,
+                tree.lineno or 1,
+                "DB001",
+                f"cannot audit this file: it does not parse ({tree.msg})",
+            )
+            continue
+        _check_driver_imports(tree, path, report)
+        _check_sql_outside_storage(tree, path, report)

@@ -1,0 +1,313 @@
+"""The CI workflow and the compose file: their structure, their validity (actionlint,
+check-jsonschema), and their settings exercised against real PostgreSQL binaries.
+
+There is no Docker engine here, so the compose service is not started: its URL is compared
+with the one README.md tells users to export, its server settings are checked against the
+server's own list of settings, and its health check runs with the real pg_isready.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from audit_support import REPO_ROOT
+
+WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
+COMPOSE = REPO_ROOT / "docker-compose.test.yml"
+README = REPO_ROOT / "README.md"
+NOX_SESSIONS = {"tests-sqlite", "tests-postgres", "lint", "typecheck", "audit"}
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    data = load(WORKFLOW)
+    # YAML 1.1 reads the key `on` as the boolean True
+    data["on"] = data.pop(True, data.get("on"))
+    return dict(data)
+
+
+@pytest.fixture(scope="module")
+def compose_service() -> dict[str, Any]:
+    services = load(COMPOSE)["services"]
+    assert list(services) == ["postgres"]
+    return dict(services["postgres"])
+
+
+def readme_url() -> str:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"DUALSTORE_POSTGRES_URL=(\S+)", text)
+    assert match, "README.md has no `export DUALSTORE_POSTGRES_URL=...` line for compose"
+    return match.group(1).strip("\"'`")
+
+
+def tool(name: str) -> str:
+    """A tool installed next to this Python (the lint group), or on PATH."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    assert found, f"{name} is not installed: install the project's `lint` dependency group"
+    return found
+
+
+def postgres_bindir() -> Path:
+    """The directory of the local PostgreSQL server binaries."""
+    candidates: list[str] = []
+    if pg_config := shutil.which("pg_config"):
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        candidates.append(out.stdout.strip())
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for directory in candidates:
+        if directory and (Path(directory) / "postgres").exists():
+            return Path(directory)
+    pytest.fail(
+        "no PostgreSQL server binaries found (pg_config --bindir, /usr/lib/postgresql/*/bin):"
+        " install the `postgresql` package to check the compose settings against them"
+    )
+
+
+def steps_running(job: dict[str, Any], text: str) -> list[dict[str, Any]]:
+    return [step for step in job["steps"] if text in str(step.get("run", ""))]
+
+
+# ----------------------------------------------------------------------------- workflow
+def test_matrix_runs_each_backend_without_fail_fast(workflow: dict[str, Any]) -> None:
+    job = workflow["jobs"]["tests"]
+    assert job["strategy"]["fail-fast"] is False
+    legs = job["strategy"]["matrix"]["include"]
+    assert {leg["backend"] for leg in legs} == {"sqlite", "postgres"}
+    assert steps_running(job, "nox -s tests-${{ matrix.backend }}")
+    postgres = [leg for leg in legs if leg["backend"] == "postgres"]
+    with_url = [leg for leg in postgres if leg.get("postgres-url")]
+    without_url = [leg for leg in postgres if not leg.get("postgres-url")]
+    assert len(with_url) == 1, "one postgres leg uses the service container's URL"
+    assert len(without_url) == 1, "one postgres leg starts a throwaway server"
+    (install,) = [s for s in job["steps"] if "apt-get install" in str(s.get("run", ""))]
+    assert "postgresql" in install["run"].split()
+    assert without_url[0]["postgres-source"] in install["if"]
+    (export,) = steps_running(job, "DUALSTORE_POSTGRES_URL=")
+    assert "matrix.postgres-url" in export["if"]
+    assert export["env"]["SERVICE_URL"] == "${{ matrix.postgres-url }}"
+
+
+def test_service_container_has_a_health_check_and_serves_the_leg_url(
+    workflow: dict[str, Any],
+) -> None:
+    job = workflow["jobs"]["tests"]
+    service = job["services"]["postgres"]
+    options = shlex.split(service["options"])
+    flags = dict(zip(options[::2], options[1:][::2], strict=False))
+    for flag in ("--health-cmd", "--health-interval", "--health-timeout", "--health-retries"):
+        assert flag in flags, flag
+    (leg,) = [leg for leg in job["strategy"]["matrix"]["include"] if leg.get("postgres-url")]
+    url = urlsplit(leg["postgres-url"])
+    env = service["env"]
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == (url.username, url.password)
+    assert env["POSTGRES_DB"] == url.path.lstrip("/")
+    assert service["ports"] == [f"{url.port}:5432"]
+    check = shlex.split(flags["--health-cmd"])
+    assert check[0] == "pg_isready"
+    assert _option(check, "-U") == url.username
+    assert _option(check, "-d") == url.path.lstrip("/")
+    assert leg["postgres-source"] in service["image"]
+
+
+def test_gate_needs_every_other_job_and_runs_always(workflow: dict[str, Any]) -> None:
+    jobs = workflow["jobs"]
+    gate = jobs["gate"]
+    assert set(gate["needs"]) == set(jobs) - {"gate"}
+    assert "always()" in gate["if"]
+    for name in ("lint", "typecheck", "audit"):
+        assert steps_running(jobs[name], f"nox -s {name}"), name
+
+
+@pytest.mark.parametrize(
+    ("results", "passes"),
+    [
+        ("success success success success", True),
+        ("success failure success success", False),
+        ("success success cancelled success", False),
+        ("skipped success success success", False),
+    ],
+)
+def test_gate_step_fails_unless_every_result_is_success(
+    workflow: dict[str, Any], results: str, passes: bool
+) -> None:
+    (step,) = workflow["jobs"]["gate"]["steps"]
+    assert step["env"]["RESULTS"] == "${{ join(needs.*.result, ' ') }}"
+    env = {**os.environ, "RESULTS": results}
+    proc = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], env=env, capture_output=True, text=True, check=False
+    )
+    assert (proc.returncode == 0) is passes, proc.stdout + proc.stderr
+
+
+def test_actions_are_pinned_to_full_versions(workflow: dict[str, Any]) -> None:
+    uses = [s["uses"] for job in workflow["jobs"].values() for s in job["steps"] if "uses" in s]
+    assert uses
+    for action in uses:
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})", action), action
+
+
+def test_uv_cache_in_every_job_that_installs(workflow: dict[str, Any]) -> None:
+    for name, job in workflow["jobs"].items():
+        if any("nox" in str(step.get("run", "")) for step in job["steps"]):
+            setup = [s for s in job["steps"] if str(s.get("uses", "")).startswith("astral-sh/")]
+            assert setup, name
+            assert setup[0]["with"]["enable-cache"] is True, name
+
+
+def test_run_directory_uploaded_when_tests_fail(workflow: dict[str, Any]) -> None:
+    steps = workflow["jobs"]["tests"]["steps"]
+    (upload,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    assert upload["if"] == "failure()"
+    assert upload["with"]["path"] == ".dualstore/runs/"
+    assert upload["with"]["include-hidden-files"] is True  # .dualstore is a hidden directory
+
+
+# ----------------------------------------------------------------------------- validators
+def _actionlint(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("actionlint"), f"-shellcheck={tool('shellcheck')}", "-pyflakes=", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_actionlint_passes_the_workflow() -> None:
+    proc = _actionlint(WORKFLOW)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / ".github" / "workflows" / "ci.yml"
+    broken.parent.mkdir(parents=True)
+    text = WORKFLOW.read_text(encoding="utf-8")
+    broken.write_text(text.replace("needs: [tests,", "needs: [tests-gone,"), encoding="utf-8")
+    proc = _actionlint(broken)
+    assert proc.returncode != 0
+    assert "tests-gone" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [("vendor.github-workflows", WORKFLOW), ("vendor.compose-spec", COMPOSE)],
+    ids=["workflow", "compose"],
+)
+def test_check_jsonschema_passes(schema: str, path: Path) -> None:
+    proc = _check_jsonschema(schema, path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("schema", "path", "old", "new"),
+    [
+        ("vendor.github-workflows", WORKFLOW, "timeout-minutes: 30", "timeout_minutes: 30"),
+        ("vendor.compose-spec", COMPOSE, "tmpfs:", "tmpfs_dirs:"),
+    ],
+    ids=["workflow", "compose"],
+)
+def test_check_jsonschema_catches_a_broken_file(
+    tmp_path: Path, schema: str, path: Path, old: str, new: str
+) -> None:
+    broken = tmp_path / path.name
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    broken.write_text(text.replace(old, new), encoding="utf-8")
+    assert _check_jsonschema(schema, broken).returncode != 0
+
+
+# ----------------------------------------------------------------------------- compose
+def _option(argv: list[str], flag: str) -> str | None:
+    return argv[argv.index(flag) + 1] if flag in argv else None
+
+
+def test_compose_serves_the_url_readme_gives(compose_service: dict[str, Any]) -> None:
+    url = urlsplit(readme_url())
+    env = compose_service["environment"]
+    assert url.scheme in {"postgresql", "postgres"}
+    assert url.hostname in {"localhost", "127.0.0.1"}
+    assert env["POSTGRES_USER"] == url.username
+    assert env["POSTGRES_PASSWORD"] == url.password
+    assert env["POSTGRES_DB"] == url.path.lstrip("/")
+    assert compose_service["ports"] == [f"{url.port}:5432"]
+    check = compose_service["healthcheck"]["test"]
+    assert check[:2] == ["CMD", "pg_isready"]
+    assert _option(check, "-U") == url.username
+    assert _option(check, "-d") == url.path.lstrip("/")
+    # TCP to the container's own port: the init-time server listens on the socket only
+    assert _option(check, "-h") in {"127.0.0.1", "localhost"}
+    assert _option(check, "-p") in {None, "5432"}
+
+
+def test_compose_is_built_for_speed_and_waits_for_health(compose_service: dict[str, Any]) -> None:
+    assert compose_service["image"].startswith("postgres:15")
+    assert "/var/lib/postgresql/data" in compose_service["tmpfs"]
+    assert "fsync=off" in compose_service["command"]
+    health = compose_service["healthcheck"]
+    for key in ("interval", "timeout", "retries", "start_period"):
+        assert key in health, key
+
+
+def test_compose_server_settings_exist_in_postgres(compose_service: dict[str, Any]) -> None:
+    command = compose_service["command"]
+    assert command[0] == "postgres"
+    settings = dict(arg.split("=", 1) for arg in command[1:] if arg != "-c")
+    assert command[1:].count("-c") == len(settings)
+    described = subprocess.run(
+        [str(postgres_bindir() / "postgres"), "--describe-config"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    known = {line.split("\t")[0]: line.split("\t")[3] for line in described.splitlines()}
+    for name, value in settings.items():
+        assert name in known, f"PostgreSQL has no setting {name!r}"
+        if known[name] == "BOOLEAN":
+            assert value in {"on", "off", "true", "false"}, (name, value)
+        if known[name] == "INTEGER":
+            assert value.isdigit(), (name, value)
+
+
+@pytest.mark.parametrize("where", ["compose", "workflow"])
+def test_health_check_is_a_valid_pg_isready_call(
+    where: str, compose_service: dict[str, Any], workflow: dict[str, Any]
+) -> None:
+    if where == "compose":
+        argv = compose_service["healthcheck"]["test"][1:]
+    else:
+        options = shlex.split(workflow["jobs"]["tests"]["services"]["postgres"]["options"])
+        argv = shlex.split(options[options.index("--health-cmd") + 1])
+    pg_isready = str(postgres_bindir() / "pg_isready")
+    # exit 3 means pg_isready rejected its arguments; 0-2 are server states
+    proc = subprocess.run(
+        [pg_isready, *argv[1:], "-t", "2"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode in {0, 1, 2}, proc.stdout + proc.stderr
+    bad = subprocess.run(
+        [pg_isready, *argv[1:], "--no-such-flag"], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == 3

@@ -1,61 +1,392 @@
-"""INTERIM minimal fixtures (to be replaced by the full harness, issue 4).
+"""The dualstore pytest plugin: runs the same suites against every selected backend.
 
-`db` is parametrized over sqlite and postgres; each test runs inside a transaction that is
-rolled back. PostgreSQL comes from DUALSTORE_POSTGRES_URL or the local server.
+Registered by the `pytest11` entry point (`dualstore = storage.testing.plugin`), so it is
+active wherever the project is installed; do not also name it in a conftest (registering
+a plugin twice is an error).
+
+A run, step by step:
+  configure     `RunInfo` (run id, worker id) into `config.stash[RUN_INFO]`; the optional
+                `storage.testing.repro` plugin registered; options read once (config.py)
+  sessionstart  controller only: reap dead runs' temp dirs, provision every selected
+                backend (provision.py) or stop the run, exit code 4, before any test runs
+  workers       receive the run id and the provisioned backends through `workerinput`;
+                each creates, on first use, its own store per backend (schema or file
+                `dualstore_<run id>_<worker id>`), migrated once, removed at its end
+  tests         `db`, `db_committing`, `backend`: parametrized over the selected backends
+                (ids `[sqlite]`, `[postgres]`); isolation.py cleans up after each test
+  finish        per-backend tallies; a selected backend on which no test ran fails the run
+  unconfigure   controller: drop what is left of the run, stop a throwaway server, release
+                the run lock, remove the run's temp dir
 """
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
+import importlib.util
+import sys
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Final
 
 import pytest
 
-import storage
-from storage.api import Database
-from storage.testing import provision
+from storage.api import Capability, Database
+from storage.testing import config as options
+from storage.testing import pgbin, reporting
+from storage.testing.config import HarnessConfig
+from storage.testing.isolation import (
+    COMMITS_MARKER,
+    REQUIRES_MARKER,
+    BackendUnderTest,
+    caused_by_unavailable,
+    committed,
+    rolled_back,
+)
+from storage.testing.provision import DEFAULT_REAP_GRACE, PROVISIONERS
+from storage.testing.runinfo import (
+    RUN_INFO,
+    SINGLE_PROCESS_WORKER,
+    BackendInfo,
+    BackendUnavailable,
+    RunInfo,
+    new_run_id,
+)
+from storage.testing.stores import Provisioned, WorkerStore
+from storage.testing.tempdirs import RunTempDir, reap_temp_dirs
 
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+#: exit status when a selected backend is unavailable (the run could not start as asked)
+EXIT_BACKEND_UNAVAILABLE: Final = pytest.ExitCode.USAGE_ERROR
+#: the optional plugin of the reproduce tooling (registered when it exists)
+REPRO_PLUGIN: Final = "storage.testing.repro"
+#: key of the harness's data in xdist's workerinput / workeroutput
+_WIRE: Final = "dualstore"
 
 
+@dataclass(slots=True)
+class Harness:
+    """Per-process state of the plugin (in `config.stash[HARNESS]`)."""
+
+    cfg: HarnessConfig
+    run: RunInfo
+    tempdir: RunTempDir | None = None
+    provisioned: dict[str, Provisioned] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    #: backend -> seconds each worker took to create and migrate its store
+    setup_seconds: dict[str, list[float]] = field(default_factory=dict)
+
+
+HARNESS: Final = pytest.StashKey[Harness]()
+
+
+# --------------------------------------------------------------------------- configure
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.register(parser)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "requires(capability): needs a backend capability")
-    config.addinivalue_line("markers", "commits: the test needs a committing database")
+    config.addinivalue_line(
+        "markers",
+        f"{COMMITS_MARKER}: the test gets a committing database (writes really commit; "
+        "the store is reset after the test) instead of a rolled-back transaction",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{REQUIRES_MARKER}(*capabilities): run only on backends that have every one of "
+        f"these capabilities ({', '.join(c.value for c in Capability)}); on the others "
+        "the test is deselected at collection (never skipped)",
+    )
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    wire: dict[str, Any] = (workerinput or {}).get(_WIRE) or {}
+    run = RunInfo(
+        run_id=str(wire.get("run_id") or new_run_id()),
+        worker_id=str(workerinput["workerid"]) if workerinput else SINGLE_PROCESS_WORKER,
+        rootdir=config.rootpath,
+        backends=(),
+    )
+    for data in wire.get("backends", []):
+        info = BackendInfo.from_wire(data)
+        run.provisioned[info.name] = info
+    config.stash[RUN_INFO] = run
+    # Before reading the options: a replay (repro plugin) may set the recorded backends.
+    if importlib.util.find_spec(REPRO_PLUGIN) is not None:
+        config.pluginmanager.import_plugin(REPRO_PLUGIN)
+    cfg = options.load(config)
+    run.backends = cfg.backends
+    config.stash[HARNESS] = Harness(cfg, run)
+    config.pluginmanager.register(Reporter(config), "dualstore-reporter")
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def _session_db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Database]:
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("sqlite") / "suite.db"
-        db = storage.connect(f"sqlite:///{path}")
-        db.run_migrations()
-        yield db
-        db.close()
+def _skips_provisioning(config: pytest.Config) -> bool:
+    """`pytest --fixtures` and friends run a session but no test: no server needed."""
+    return bool(
+        config.getoption("showfixtures", False) or config.getoption("show_fixtures_per_test", False)
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    harness = session.config.stash[HARNESS]
+    if not harness.run.is_controller or _skips_provisioning(session.config):
         return
-    url = os.environ.get("DUALSTORE_POSTGRES_URL", DEFAULT_PG)
-    schema = f"dualstore_interim_{uuid.uuid4().hex[:10]}"
-    provision.create_schema(url, schema)
     try:
-        db = storage.connect(url, schema=schema)
-        db.run_migrations()
-        yield db
-        db.close()
+        _provision_all(harness)
+    except BackendUnavailable as exc:
+        _teardown(harness)
+        pytest.exit(f"dualstore: {exc}", returncode=EXIT_BACKEND_UNAVAILABLE)
+
+
+def _provision_all(harness: Harness) -> None:
+    cfg, run = harness.cfg, harness.run
+    harness.tempdir = RunTempDir(run.run_id)
+    stop = partial(pgbin.stop_leftover_server, pg_bindir=cfg.pg_bindir)
+    reaped = reap_temp_dirs(DEFAULT_REAP_GRACE, stop)
+    if reaped:
+        harness.notes.append(f"removed {len(reaped)} temp dir(s) of dead runs")
+    for name in cfg.backends:
+        provisioned = PROVISIONERS[name].provision(cfg, run.run_id, harness.tempdir)
+        harness.provisioned[name] = provisioned
+        run.provisioned[name] = provisioned.info
+        harness.notes.extend(f"{name}: {note}" for note in provisioned.notes)
+
+
+def _teardown(harness: Harness) -> None:
+    problems: list[str] = []
+    for name in reversed(list(harness.provisioned)):
+        problems.extend(f"{name}: {p}" for p in harness.provisioned.pop(name).close())
+    if harness.tempdir is not None:
+        harness.tempdir.remove()
+        harness.tempdir = None
+    for problem in problems:
+        sys.stderr.write(f"dualstore: cleanup problem: {problem}\n")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    harness = config.stash.get(HARNESS, None)
+    if harness is not None and harness.run.is_controller:
+        _teardown(harness)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: hand each worker the run id and the provisioned backends."""
+    run = node.config.stash[RUN_INFO]
+    node.workerinput[_WIRE] = {
+        "run_id": run.run_id,
+        "backends": [info.to_wire() for info in run.provisioned.values()],
+    }
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    harness = config.stash.get(HARNESS, None)
+    if harness is None or not harness.run.provisioned:
+        return []
+    return reporting.header_lines(harness.run, harness.notes)
+
+
+# --------------------------------------------------------------------------- collection
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        names = list(metafunc.config.stash[RUN_INFO].backends)
+        metafunc.parametrize("backend", names, indirect=True, ids=names, scope="function")
+
+
+def _required(item: pytest.Item) -> set[str]:
+    known = {c.value for c in Capability}
+    required: set[str] = set()
+    for marker in item.iter_markers(REQUIRES_MARKER):
+        for capability in marker.args:
+            if str(capability) not in known:
+                raise pytest.UsageError(
+                    f"{item.nodeid}: @pytest.mark.{REQUIRES_MARKER}({capability!r}): unknown "
+                    f"capability; known: {', '.join(sorted(known))}"
+                )
+            required.add(str(capability))
+    return required
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Attach each test's backend to its reports, and deselect it on backends that lack
+    a capability it requires (deselected at collection, counted, never skipped)."""
+    run = config.stash[RUN_INFO]
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("backend") if callspec is not None else None
+        if name is None:
+            kept.append(item)
+            continue
+        item.user_properties.append((reporting.BACKEND_PROPERTY, name))
+        info = run.provisioned.get(name)
+        if info is not None and _required(item) - set(info.capabilities):
+            dropped.append(item)
+            run.tally(name).deselected += 1
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if call.excinfo is not None and caused_by_unavailable(call.excinfo.value):
+        report.user_properties.append((reporting.UNAVAILABLE_PROPERTY, True))
+    return report
+
+
+class Reporter:
+    """Hooks that need the run's state but get no `config` argument."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.harness = config.stash[HARNESS]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self.harness.run.is_controller:
+            reporting.record(self.harness.run, report)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        """xdist controller: collect what a finished worker measured."""
+        wire = getattr(node, "workeroutput", {}).get(_WIRE) or {}
+        run = self.harness.run
+        for name, count in wire.get("deselected", {}).items():
+            # Every worker collects every test: the counts are the same, not additive.
+            run.tally(name).deselected = max(run.tally(name).deselected, int(count))
+        for name, seconds in wire.get("setup_seconds", {}).items():
+            self.harness.setup_seconds.setdefault(name, []).extend(seconds)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        harness, run = self.harness, self.harness.run
+        workeroutput: dict[str, Any] | None = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput[_WIRE] = {
+                "deselected": {n: t.deselected for n, t in run.tallies.items()},
+                "setup_seconds": harness.setup_seconds,
+            }
+            return
+        if (
+            not run.provisioned
+            or self.config.getoption("collectonly", False)
+            or exitstatus == pytest.ExitCode.INTERRUPTED
+            or session.shouldfail
+            or session.shouldstop
+        ):
+            return
+        run.problems.extend(
+            reporting.check_every_backend_ran(run, explicit=harness.cfg.backends_explicit)
+        )
+        if run.problems and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        run = self.harness.run
+        if not run.provisioned or self.config.getoption("collectonly", False):
+            return
+        terminalreporter.write_sep("-", "dualstore")
+        for problem in run.problems:
+            terminalreporter.write_line(problem, red=True)
+        if self.config.getoption("verbose", 0) > 0:
+            for line in reporting.setup_time_lines(self.harness.setup_seconds):
+                terminalreporter.write_line(line)
+        for name in run.backends:
+            tally = run.tally(name)
+            bad = bool(tally.failed or tally.errors or tally.ran == 0)
+            terminalreporter.write_line(tally.line(name), red=bad, green=not bad)
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+class WorkerStores:
+    """This worker's stores, one per backend, created when a test first needs one."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
+        self.stores: dict[str, WorkerStore] = {}
+
+    def get(self, name: str) -> tuple[BackendInfo, WorkerStore]:
+        run = self.harness.run
+        info = run.provisioned.get(name)
+        if info is None:
+            raise RuntimeError(f"dualstore: backend {name!r} was not provisioned in this run")
+        store = self.stores.get(name)
+        if store is None:
+            store = PROVISIONERS[name].open_store(info, run.run_id, run.worker_id)
+            self.stores[name] = store
+            self.harness.setup_seconds.setdefault(name, []).append(store.setup_seconds)
+        return info, store
+
+    def close(self) -> None:
+        """Close every store; the first failure is raised after all were tried (the
+        controller drops whatever a failed close left behind)."""
+        failures: list[BaseException] = []
+        while self.stores:
+            try:
+                self.stores.popitem()[1].close()
+            except Exception as exc:  # noqa: BLE001 - re-raised below, after the others
+                failures.append(exc)
+        if failures:
+            raise failures[0]
+
+
+@pytest.fixture(scope="session")
+def dualstore_stores(pytestconfig: pytest.Config) -> Iterator[WorkerStores]:
+    """This worker's stores (session-wide); removed when the worker's session ends."""
+    stores = WorkerStores(pytestconfig.stash[HARNESS])
+    try:
+        yield stores
     finally:
-        provision.drop_schema(url, schema)
+        stores.close()
 
 
 @pytest.fixture
-def db(_session_db: Database) -> Iterator[Database]:
-    with _session_db.transaction() as tx:
-        yield _session_db
-        tx.set_rollback()
+def backend(
+    request: pytest.FixtureRequest, dualstore_stores: WorkerStores
+) -> Iterator[BackendUnderTest]:
+    """The backend this test instance runs on: name, capabilities, version, location,
+    and `connect()` for a second connection to the same store."""
+    name = getattr(request, "param", None)
+    if name is None:
+        pytest.fail("the `backend` fixture is parametrized by the dualstore plugin only")
+    info, store = dualstore_stores.get(str(name))
+    handle = BackendUnderTest(str(name), info, store)
+    try:
+        yield handle
+    finally:
+        handle.close_extra()
 
 
 @pytest.fixture
-def db_committing(_session_db: Database) -> Iterator[Database]:
-    _session_db.reset_data()
-    yield _session_db
-    _session_db.reset_data()
+def db(request: pytest.FixtureRequest, backend: BackendUnderTest) -> Iterator[Database]:
+    """A migrated, empty database. By default the test runs in a transaction rolled
+    back afterwards; with `@pytest.mark.commits` writes commit and the store is reset."""
+    marked = request.node.get_closest_marker(COMMITS_MARKER) is not None
+    with (committed if marked else rolled_back)(backend.store) as database:
+        try:
+            yield database
+        finally:
+            backend.close_extra()  # before the reset: an open extra transaction would block it
+
+
+@pytest.fixture
+def db_committing(backend: BackendUnderTest) -> Iterator[Database]:
+    """A migrated, empty database whose writes really commit; reset after the test."""
+    with committed(backend.store) as database:
+        try:
+            yield database
+        finally:
+            backend.close_extra()

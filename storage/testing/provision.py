@@ -1,16 +1,423 @@
-"""INTERIM: schema helpers for the minimal fixtures (the full harness replaces this)."""
+"""Provisioning per backend: find or start the database, prove it answers, give each
+worker its own store, and reap what dead runs left behind.
+
+`PROVISIONERS` is a registry keyed by backend name (the `--backend` choices come from it):
+adding a backend adds an entry here, never an `if backend == ...` in the plugin.
+
+This is the one harness module that talks to PostgreSQL directly (admin work the storage
+API rightly does not offer: schemas, advisory locks, the readiness query). psycopg and
+pytest-postgresql are imported inside functions, so a SQLite-only environment (the
+`tests-sqlite` session installs neither) can import this module.
+"""
+# ruff: noqa: PLC0415  (driver imports are deliberately local, see above)
 
 from __future__ import annotations
 
-import psycopg
-from psycopg import sql
+import hashlib
+import importlib.util
+import math
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit, urlunsplit
+
+import storage
+from storage.errors import StorageError, Unavailable
+from storage.testing import pgbin, stores
+from storage.testing.pgerrors import classify, not_ready
+from storage.testing.runinfo import (
+    NAME_PREFIX,
+    STORE_NAME_RE,
+    BackendInfo,
+    BackendUnavailable,
+    new_run_id,
+    run_started_at,
+    store_name,
+)
+from storage.testing.stores import Provisioned, Provisioner, WorkerStore
+from storage.testing.tempdirs import RunTempDir
+from storage.url import parse_url, redact
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from storage.testing.config import HarnessConfig
+
+#: a dead run's leftovers are reaped only once they are this old (by the run id's
+#: timestamp). The advisory lock is what protects live runs; the age is a second guard
+#: for setups where session locks are unreliable (e.g. a transaction-mode pooler).
+DEFAULT_REAP_GRACE: Final = timedelta(minutes=2)
+#: a throwaway server exists only for tests: durability off makes it several times faster
+SERVER_SETTINGS: Final = "-c synchronous_commit=off -c full_page_writes=off"  # -F: fsync off
+_ADMIN_CONNECT_TIMEOUT: Final = 10
+
+
+# --------------------------------------------------------------------------- admin SQL
+
+
+def libpq_url(url: str) -> str:
+    """The URL as libpq accepts it: plain `postgresql://` scheme, no `schema=` parameter."""
+    conninfo = parse_url(url).conninfo
+    assert conninfo is not None, "not a PostgreSQL URL"
+    return conninfo
+
+
+def _connect_admin(
+    url: str, connect_timeout: int = _ADMIN_CONNECT_TIMEOUT, **kwargs: Any
+) -> psycopg.Connection[Any]:
+    import psycopg
+
+    return psycopg.connect(
+        libpq_url(url), autocommit=True, connect_timeout=connect_timeout, **kwargs
+    )
+
+
+@contextmanager
+def _admin(url: str, **kwargs: Any) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection for admin work. Driver errors leave as storage errors
+    (`Unavailable` when the server cannot be reached), like everywhere in `storage`."""
+    import psycopg
+
+    try:
+        with _connect_admin(url, **kwargs) as conn:
+            yield conn
+    # The driver error stays the cause, without its frames: they show the conninfo
+    # (with the password) as arguments in pytest's tracebacks.
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL at {redact(url)}: {_scrubbed(url, exc)}"
+        raise Unavailable(message) from exc.with_traceback(None)
+    except psycopg.Error as exc:
+        message = f"PostgreSQL at {redact(url)}: {_scrubbed(url, exc)}"
+        raise StorageError(message) from exc.with_traceback(None)
+
+
+def _scrubbed(url: str, exc: BaseException) -> str:
+    return " ".join(parse_url(url).scrub(str(exc)).split())
 
 
 def create_schema(url: str, schema: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
+    from psycopg import sql
+
+    with _admin(url) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
 
 
 def drop_schema(url: str, schema: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
+    from psycopg import sql
+
+    with _admin(url) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+def create_database(url: str, name: str) -> str:
+    """Create a database on `url`'s server; return its URL (tests that must not share
+    a database with concurrent runs use one of their own)."""
+    from psycopg import sql
+
+    with _admin(url) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def drop_database(url: str, name: str) -> None:
+    from psycopg import sql
+
+    with _admin(url) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def list_schemas(url: str, prefix: str = f"{NAME_PREFIX}_") -> list[str]:
+    """Schemas whose name starts with `prefix` (default: every harness schema)."""
+    pattern = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
+    with _admin(url) as conn:
+        rows = conn.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s ORDER BY nspname",
+            (pattern,),
+        ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def drop_run_schemas(url: str, run_id: str) -> list[str]:
+    """Drop every schema of one run (the controller's safety net for crashed workers)."""
+    schemas = list_schemas(url, f"{NAME_PREFIX}_{run_id}_")
+    for schema in schemas:
+        drop_schema(url, schema)
+    return schemas
+
+
+def run_lock_key(run_id: str) -> int:
+    """The advisory-lock key of a run: a signed 64-bit hash of its id."""
+    digest = hashlib.blake2b(f"{NAME_PREFIX}:{run_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class RunLock:
+    """A session-level advisory lock held for a run's whole life on its own connection.
+
+    The server releases it when the connection ends, however the run ends (even SIGKILL
+    closes the socket), so `reap` can tell a live run's schemas from a dead run's.
+    """
+
+    def __init__(self, url: str, run_id: str) -> None:
+        self._conn = _connect_admin(url, application_name=f"{NAME_PREFIX} run {run_id}")
+        row = self._conn.execute(
+            "SELECT pg_try_advisory_lock(%s)", (run_lock_key(run_id),)
+        ).fetchone()
+        if not row or not row[0]:
+            self._conn.close()
+            raise RuntimeError(f"run lock for {run_id} is already held (duplicate run id?)")
+
+    def release(self) -> None:
+        self._conn.close()
+
+
+@contextmanager
+def hold_run_lock(url: str, run_id: str) -> Iterator[None]:
+    """Hold `run_id`'s lock, as a live run does (tests use it to stand in for one)."""
+    lock = RunLock(url, run_id)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def reap(
+    url: str, *, older_than: timedelta = DEFAULT_REAP_GRACE, now: datetime | None = None
+) -> list[str]:
+    """Drop `dualstore_<run id>_<worker>` schemas of dead runs; return their names.
+
+    A schema is dropped only if its run started more than `older_than` ago (by the
+    timestamp in its name) AND its run's advisory lock can be taken, i.e. no live run
+    holds it. Names that do not follow the pattern are never touched.
+    """
+    now = now or datetime.now(UTC)
+    by_run: dict[str, list[str]] = {}
+    for schema in list_schemas(url):
+        match = STORE_NAME_RE.match(schema)
+        if match:
+            by_run.setdefault(f"{match['stamp']}_{match['nonce']}", []).append(schema)
+    dropped: list[str] = []
+    from psycopg import sql
+
+    with _admin(url) as conn:
+        # A schema a half-dead server backend still locks is left for the next reap.
+        conn.execute("SET lock_timeout = '5s'")
+        for run_id, schemas in sorted(by_run.items()):
+            started = run_started_at(run_id)
+            if started is None or now - started < older_than:
+                continue
+            key = run_lock_key(run_id)
+            row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            if not row or not row[0]:
+                continue  # a live run holds it
+            try:
+                for schema in schemas:
+                    conn.execute(
+                        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+                    )
+                    dropped.append(schema)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    return dropped
+
+
+# --------------------------------------------------------------------------- readiness
+
+
+def wait_ready(url: str, *, timeout: float, started: float | None = None) -> int:
+    """Run `SELECT 1` until it succeeds; back off exponentially (50 ms doubling to 1 s)
+    until `timeout` seconds after `started` (a `time.monotonic()` value; default now).
+    Returns the number of attempts.
+
+    Errors that waiting cannot fix (login refused, database missing, malformed URL)
+    fail at once: retrying them would only delay the message.
+    """
+    import psycopg
+
+    deadline = (time.monotonic() if started is None else started) + timeout
+    delay, attempts = 0.05, 0
+    while True:
+        attempts += 1
+        remaining = deadline - time.monotonic()
+        try:
+            with psycopg.connect(
+                libpq_url(url),
+                autocommit=True,
+                connect_timeout=max(2, min(10, math.ceil(remaining))),
+            ) as conn:
+                conn.execute("SELECT 1").fetchone()
+            return attempts
+        except psycopg.Error as exc:
+            last = _scrubbed(url, exc)
+            permanent = classify(last)
+            if permanent is not None:
+                what = f"PostgreSQL at {redact(url)} {permanent.what} (not retried): {last}"
+                raise BackendUnavailable("postgres", what, permanent.fix) from None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise not_ready(redact(url), urlsplit(url), timeout, attempts, last)
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, 1.0)
+
+
+# --------------------------------------------------------------------------- throwaway server
+
+
+class ThrowawayServer:
+    """A PostgreSQL server for one run: pytest-postgresql's executor (initdb + pg_ctl
+    start) on a free port, data under `directory/pg`, fsync and friends off, trust auth,
+    running as an unprivileged user when we are root (see `pgbin`)."""
+
+    def __init__(self, directory: Path, *, pg_bindir: Path | None, timeout: float) -> None:
+        from pytest_postgresql.executors import PostgreSQLExecutor
+
+        self.pg_ctl = pgbin.find_pg_ctl(pg_bindir)
+        self.run_as = pgbin.run_as_prefix()
+        server_dir = directory / "pg"
+        server_dir.mkdir(mode=0o700)
+        pgbin.give_to_server_user(server_dir)
+        self.data_dir = server_dir / "data"
+        self.log_path = server_dir / "server.log"
+        self.port = pgbin.free_port()
+        self.timeout = max(1, math.ceil(timeout))
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.executor = PostgreSQLExecutor(
+            executable=str(pgbin.write_wrapper(self.pg_ctl, self.run_as, directory / "bin")),
+            host="127.0.0.1",
+            port=self.port,
+            datadir=str(self.data_dir),
+            unixsocketdir=str(server_dir),
+            logfile=str(self.log_path),
+            startparams="-w",
+            dbname="postgres",
+            user="postgres",
+            timeout=self.timeout,
+            postgres_options=SERVER_SETTINGS,
+        )
+
+    @property
+    def description(self) -> str:
+        as_user = f", as OS user {pgbin.UNPRIVILEGED_USER}" if self.run_as else ""
+        return f"throwaway server at 127.0.0.1:{self.port} (pg_ctl {self.pg_ctl}{as_user})"
+
+    def start(self) -> None:
+        from mirakuru.exceptions import ExecutorError
+        from pytest_postgresql.exceptions import PostgreSQLUnsupported
+
+        try:
+            self.executor.start()
+            # mirakuru returns once the port is open; `pg_ctl start -w` is still waiting.
+            # Let it finish, so a stop right after a start never kills it halfway.
+            if self.executor.process is not None:
+                self.executor.process.wait(timeout=self.timeout)
+        except (ExecutorError, PostgreSQLUnsupported, subprocess.SubprocessError, OSError) as exc:
+            self.stop()
+            raise BackendUnavailable(
+                "postgres",
+                f"the {self.description} did not start: {exc}\n  server log:\n{self.log_tail()}",
+                "read the log above; check that PostgreSQL >= 14 server binaries are "
+                "installed and that the temp dir is writable, or pass --postgres-url.",
+            ) from None
+
+    def stop(self) -> None:
+        """Stop the server if it runs (fast shutdown); safe to call twice or after the
+        server died on its own."""
+        if not (self.data_dir / "postmaster.pid").exists():
+            return
+        from mirakuru.exceptions import ExecutorError
+
+        with suppress(ExecutorError, subprocess.SubprocessError, OSError):
+            self.executor.stop()
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "    (no log)"
+        return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
+
+
+@contextmanager
+def throwaway_server(
+    *, pg_bindir: Path | None = None, timeout: float = 30.0
+) -> Iterator[ThrowawayServer]:
+    """Start a throwaway server in a locked run temp dir; stop it and remove everything
+    on exit. For tests that need a server of their own (e.g. to stop it mid-run)."""
+    tempdir = RunTempDir(new_run_id())
+    try:
+        server = ThrowawayServer(tempdir.path, pg_bindir=pg_bindir, timeout=timeout)
+        try:
+            server.start()
+            wait_ready(server.url, timeout=timeout)
+            yield server
+        finally:
+            server.stop()
+    finally:
+        tempdir.remove()
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def _require(module: str, purpose: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise BackendUnavailable(
+            "postgres",
+            f"the Python package {module!r} is not installed ({purpose}).",
+            "install the project with its postgres extra and the test-postgres dependency "
+            "group (`nox -s tests-postgres` does), or select --backend sqlite.",
+        )
+
+
+class PostgresProvisioner:
+    """PostgreSQL: the server at the configured URL, or a throwaway one; one schema per
+    worker; the run's advisory lock; leftovers of dead runs reaped at start."""
+
+    def provision(self, cfg: HarnessConfig, run_id: str, tempdir: RunTempDir) -> Provisioned:
+        started, began = time.perf_counter(), time.monotonic()
+        _require("psycopg", "the PostgreSQL driver")
+        cleanups: list[Callable[[], object]] = []
+        try:
+            if cfg.postgres_url:
+                url, source = cfg.postgres_url, f"URL {redact(cfg.postgres_url)}"
+            else:
+                _require("pytest_postgresql", "it starts the throwaway server")
+                server = ThrowawayServer(
+                    tempdir.path, pg_bindir=cfg.pg_bindir, timeout=cfg.db_ready_timeout
+                )
+                cleanups.append(server.stop)
+                server.start()
+                url, source = server.url, server.description
+            wait_ready(url, timeout=cfg.db_ready_timeout, started=began)
+            cleanups.append(RunLock(url, run_id).release)
+            cleanups.append(lambda: drop_run_schemas(url, run_id))
+            reaped = reap(url)
+            info = stores.probe("postgres", url, target=url, source=source, started=started)
+        except BaseException:
+            stores.undo(cleanups)
+            raise
+        notes = [f"reaped {len(reaped)} schema(s) of dead runs: {', '.join(reaped)}"] * bool(reaped)
+        return Provisioned(info, notes, cleanups)
+
+    def open_store(self, info: BackendInfo, run_id: str, worker_id: str) -> WorkerStore:
+        url, schema = info.target, store_name(run_id, worker_id)
+        create_schema(url, schema)
+        return stores.migrated_store(
+            info.name,
+            schema,
+            lambda: storage.connect(url, schema=schema),
+            lambda: drop_schema(url, schema),
+        )
+
+
+#: backend name -> provisioner, in the order backends run and are reported
+PROVISIONERS: Final[dict[str, Provisioner]] = {
+    "sqlite": stores.SqliteProvisioner(),
+    "postgres": PostgresProvisioner(),
+}

@@ -1,0 +1,220 @@
+"""The harness's options, each defined once: CLI flag, ini key, env var and help text.
+
+`load(config)` reads them into a frozen `HarnessConfig`. Precedence, highest first:
+command-line flag, environment variable, ini key, default. The environment beats the ini
+file because the ini file is committed and shared, while the environment is what a
+developer or a CI job sets for one run. An empty environment variable counts as unset (CI
+matrices often export `DUALSTORE_POSTGRES_URL=""` for the legs that have no server).
+An invalid value is a `pytest.UsageError` that names the option, so a typo never turns into
+a silently different run.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from storage.api import Backend
+from storage.errors import ValidationError
+from storage.testing.provision import PROVISIONERS
+from storage.testing.runinfo import SecretUrl
+from storage.url import parse_url
+
+#: every backend the harness knows (the provisioner registry), in run and report order
+KNOWN_BACKENDS: Final = tuple(PROVISIONERS)
+DEFAULT_READY_TIMEOUT: Final = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class HarnessConfig:
+    """What one run was asked to do (the same in the controller and in every worker)."""
+
+    #: selected backends, in `KNOWN_BACKENDS` order, without duplicates
+    backends: tuple[str, ...]
+    #: True when the selection came from a flag, env var or ini key (not the default "all")
+    backends_explicit: bool
+    #: an existing PostgreSQL server to use; None = start a throwaway server
+    postgres_url: str | None
+    #: seconds to wait for a database to answer a real query before the run stops
+    db_ready_timeout: float
+    #: where to look for pg_ctl instead of the usual places (None = usual places)
+    pg_bindir: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One option, declared once; `register` and `load` both read this declaration."""
+
+    dest: str
+    flag: str
+    ini: str
+    env: str
+    help: str
+    metavar: str
+    repeatable: bool = False
+
+
+BACKEND = Option(
+    dest="dualstore_backends",
+    flag="--backend",
+    ini="backends",
+    env="DUALSTORE_BACKENDS",
+    metavar="NAME",
+    repeatable=True,
+    help=(
+        f"Run the backend-parametrized tests on this backend ({', '.join(KNOWN_BACKENDS)}); "
+        "repeat the flag for several. None given = all backends. Env: comma-separated list."
+    ),
+)
+POSTGRES_URL = Option(
+    dest="dualstore_postgres_url",
+    flag="--postgres-url",
+    ini="postgres_url",
+    env="DUALSTORE_POSTGRES_URL",
+    metavar="URL",
+    help=(
+        "Use the PostgreSQL server at this URL (postgresql://user:pass@host:port/db). "
+        "Unset = start a throwaway server with pg_ctl for this run."
+    ),
+)
+READY_TIMEOUT = Option(
+    dest="dualstore_db_ready_timeout",
+    flag="--db-ready-timeout",
+    ini="db_ready_timeout",
+    env="DUALSTORE_DB_READY_TIMEOUT",
+    metavar="SECONDS",
+    help=(
+        "How long to wait for a database to answer a real query (retried with backoff) "
+        f"before the run stops with the last error. Default {DEFAULT_READY_TIMEOUT:g}."
+    ),
+)
+PG_BINDIR = Option(
+    dest="dualstore_pg_bindir",
+    flag="--pg-bindir",
+    ini="pg_bindir",
+    env="DUALSTORE_PG_BINDIR",
+    metavar="DIR",
+    help=(
+        "Directory holding pg_ctl for the throwaway server. Unset = PATH, then "
+        "`pg_config --bindir`, then /usr/lib/postgresql/*/bin and /usr/pgsql-*/bin."
+    ),
+)
+OPTIONS: Final = (BACKEND, POSTGRES_URL, READY_TIMEOUT, PG_BINDIR)
+
+
+def register(parser: pytest.Parser) -> None:
+    """Add every option to pytest's parser (called from `pytest_addoption`)."""
+    group = parser.getgroup("dualstore", "dualstore dual-backend harness")
+    for option in OPTIONS:
+        help_text = f"{option.help} [env {option.env}, ini {option.ini}]"
+        if option.repeatable:
+            group.addoption(
+                option.flag,
+                dest=option.dest,
+                action="append",
+                default=None,
+                metavar=option.metavar,
+                help=help_text,
+            )
+            parser.addini(option.ini, option.help, type="args", default=[])
+        else:
+            group.addoption(
+                option.flag,
+                dest=option.dest,
+                default=None,
+                metavar=option.metavar,
+                help=help_text,
+            )
+            parser.addini(option.ini, option.help, type="string", default="")
+
+
+def _raw(config: pytest.Config, option: Option) -> tuple[str | list[str] | None, str]:
+    """The option's value from the first source that sets it, and that source's name."""
+    from_flag = config.getoption(option.dest)
+    if from_flag is not None:
+        return from_flag, option.flag
+    from_env = os.environ.get(option.env, "").strip()
+    if from_env:
+        return from_env, f"env {option.env}"
+    from_ini = config.getini(option.ini)
+    if from_ini:
+        return from_ini, f"ini {option.ini}"
+    return None, ""
+
+
+def _usage(source: str, message: str) -> pytest.UsageError:
+    return pytest.UsageError(f"dualstore: {source}: {message}")
+
+
+def _parse_backends(raw: str | list[str] | None, source: str) -> tuple[str, ...]:
+    if raw is None:
+        return KNOWN_BACKENDS
+    items = raw if isinstance(raw, list) else [raw]
+    names = [name.strip().lower() for item in items for name in item.split(",")]
+    names = [name for name in names if name]
+    unknown = sorted({name for name in names if name not in KNOWN_BACKENDS})
+    if unknown or not names:
+        raise _usage(
+            source,
+            f"unknown backend {', '.join(map(repr, unknown)) or '(empty)'}; "
+            f"choose from: {', '.join(KNOWN_BACKENDS)}",
+        )
+    return tuple(name for name in KNOWN_BACKENDS if name in names)
+
+
+def _parse_postgres_url(raw: str | list[str] | None, source: str) -> str | None:
+    if raw is None:
+        return None
+    url = str(raw).strip()
+    try:
+        parsed = parse_url(url)
+    except ValidationError as exc:
+        raise _usage(source, exc.message) from None
+    if parsed.backend is not Backend.POSTGRES:
+        raise _usage(
+            source,
+            f"{parsed.redacted!r} is not a PostgreSQL URL; expected "
+            "postgresql://user:password@host:port/dbname",
+        )
+    return SecretUrl(url)
+
+
+def _parse_timeout(raw: str | list[str] | None, source: str) -> float:
+    if raw is None:
+        return DEFAULT_READY_TIMEOUT
+    try:
+        value = float(str(raw))
+    except ValueError:
+        raise _usage(source, f"expected a number of seconds, got {raw!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise _usage(source, f"expected a positive number of seconds, got {raw!r}")
+    return value
+
+
+def _parse_bindir(raw: str | list[str] | None, source: str) -> Path | None:
+    if raw is None:
+        return None
+    path = Path(str(raw)).expanduser()
+    if not path.is_dir():
+        raise _usage(source, f"{str(path)!r} is not a directory")
+    return path
+
+
+def load(config: pytest.Config) -> HarnessConfig:
+    """Read every option once; raise `pytest.UsageError` naming the first invalid one."""
+    raw_backends, backends_source = _raw(config, BACKEND)
+    raw_url, url_source = _raw(config, POSTGRES_URL)
+    raw_timeout, timeout_source = _raw(config, READY_TIMEOUT)
+    raw_bindir, bindir_source = _raw(config, PG_BINDIR)
+    return HarnessConfig(
+        backends=_parse_backends(raw_backends, backends_source),
+        backends_explicit=raw_backends is not None,
+        postgres_url=_parse_postgres_url(raw_url, url_source),
+        db_ready_timeout=_parse_timeout(raw_timeout, timeout_source),
+        pg_bindir=_parse_bindir(raw_bindir, bindir_source),
+    )

@@ -1,0 +1,207 @@
+"""What one harness run is: its id, its run directory, its backends and their tallies.
+
+The plugin stores one `RunInfo` in `config.stash[RUN_INFO]` at `pytest_configure`, in the
+controller and in every xdist worker (workers receive the controller's run id, so a run has
+one id everywhere). Other plugins of this package (e.g. `storage.testing.repro`) read it:
+
+    from storage.testing.runinfo import RUN_INFO
+    info = config.stash[RUN_INFO]
+    info.run_id          # "20261125T180102_ab12"
+    info.worker_id       # "main" without xdist, else "gw0", "gw1", ...
+    info.run_dir         # <rootdir>/.dualstore/runs/<run id>/ (created on first use, kept)
+    info.tallies         # backend name -> BackendTally (final in the controller's
+                         # pytest_terminal_summary; each xdist worker only sees its own tests)
+    info.summary_lines() # the "dualstore: <backend>: ..." lines the plugin prints
+
+This module imports no database driver, so any plugin can import it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+import pytest
+
+from storage.url import redact
+
+#: prefix of every schema, file and temp dir a run creates (what the reapers look for)
+NAME_PREFIX: Final = "dualstore"
+#: "<UTC timestamp>_<4 hex digits>": sortable, readable, unique enough for parallel runs
+RUN_ID_PATTERN: Final = r"(?P<stamp>\d{8}T\d{6})_(?P<nonce>[0-9a-f]{4})"
+_RUN_ID_RE: Final = re.compile(rf"^{RUN_ID_PATTERN}$")
+#: `dualstore_<run id>_<worker id>`: a PostgreSQL schema or an SQLite file stem
+STORE_NAME_RE: Final = re.compile(rf"^{NAME_PREFIX}_{RUN_ID_PATTERN}_(?P<worker>[a-z0-9]+)$")
+_STAMP_FORMAT: Final = "%Y%m%dT%H%M%S"
+#: worker id of a run without xdist (xdist's own ids are gw0, gw1, ...)
+SINGLE_PROCESS_WORKER: Final = "main"
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """A fresh run id. The random part comes from `secrets`, not `random`, because
+    pytest-randomly reseeds `random` with the same seed in every run of a repro."""
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime(_STAMP_FORMAT)
+    return f"{stamp}_{secrets.token_hex(2)}"
+
+
+def run_started_at(run_id: str) -> datetime | None:
+    """When the run with this id started (from its timestamp), or None if not a run id."""
+    match = _RUN_ID_RE.match(run_id)
+    if match is None:
+        return None
+    return datetime.strptime(match["stamp"], _STAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def store_name(run_id: str, worker_id: str) -> str:
+    """Name of a worker's schema (PostgreSQL) or database file stem (SQLite)."""
+    return f"{NAME_PREFIX}_{run_id}_{worker_id}"
+
+
+class SecretUrl(str):
+    """A database URL whose `repr` hides the password. pytest prints the arguments of
+    every frame in a long traceback; URLs the harness passes around are these, so a
+    failing test never shows a password. `str()` and f-strings give the real URL."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(redact(str(self)))
+
+
+class BackendUnavailable(Exception):
+    """A selected backend cannot be used; the message names the cause and the fix."""
+
+    def __init__(self, backend: str, cause: str, fix: str) -> None:
+        super().__init__(f"backend {backend!r} is unavailable: {cause}\n  Fix: {fix}")
+        self.backend = backend
+        self.cause = cause
+        self.fix = fix
+
+
+@dataclass(frozen=True, slots=True)
+class BackendInfo:
+    """A provisioned backend as the controller hands it to workers (plain, picklable data).
+
+    `target` is what workers connect to: the server URL for PostgreSQL (it may hold a
+    password: never print it, print `source`), the directory for SQLite files.
+    """
+
+    name: str
+    target: str
+    source: str
+    server_version: str
+    capabilities: tuple[str, ...]
+    ready_seconds: float
+
+    def __post_init__(self) -> None:
+        if "://" in self.target and not isinstance(self.target, SecretUrl):
+            object.__setattr__(self, "target", SecretUrl(self.target))
+
+    def to_wire(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "target": str(self.target),
+            "source": self.source,
+            "server_version": self.server_version,
+            "capabilities": list(self.capabilities),
+            "ready_seconds": self.ready_seconds,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, object]) -> BackendInfo:
+        capabilities = data["capabilities"]
+        assert isinstance(capabilities, list)
+        return cls(
+            name=str(data["name"]),
+            target=str(data["target"]),
+            source=str(data["source"]),
+            server_version=str(data["server_version"]),
+            capabilities=tuple(str(c) for c in capabilities),
+            ready_seconds=float(str(data["ready_seconds"])),
+        )
+
+
+@dataclass(slots=True)
+class BackendTally:
+    """Outcomes of the tests that ran on one backend (counted like pytest's summary)."""
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: int = 0
+    xfailed: int = 0
+    xpassed: int = 0
+    #: tests not run here because the backend lacks a capability they require
+    deselected: int = 0
+    #: tests whose failure was `storage.errors.Unavailable`: the backend went away
+    unavailable: int = 0
+
+    @property
+    def ran(self) -> int:
+        return self.passed + self.failed + self.errors + self.xfailed + self.xpassed
+
+    def line(self, backend: str) -> str:
+        text = (
+            f"dualstore: {backend}: {self.passed} passed, {self.failed} failed, "
+            f"{self.skipped} skipped, {self.errors} errors"
+        )
+        extras = [
+            f"{count} {label}"
+            for count, label in (
+                (self.xfailed, "xfailed"),
+                (self.xpassed, "xpassed"),
+                (self.deselected, "deselected (capability missing)"),
+            )
+            if count
+        ]
+        if extras:
+            text += ", " + ", ".join(extras)
+        if self.unavailable:
+            text += (
+                f"; the backend went away: {self.unavailable} test(s) failed with "
+                "storage.errors.Unavailable"
+            )
+        return text
+
+
+@dataclass(slots=True)
+class RunInfo:
+    run_id: str
+    worker_id: str
+    rootdir: Path
+    #: selected backends, in run order
+    backends: tuple[str, ...]
+    #: provisioned backends (filled at session start; empty in --help-like runs)
+    provisioned: dict[str, BackendInfo] = field(default_factory=dict)
+    tallies: dict[str, BackendTally] = field(default_factory=dict)
+    #: problems found at the end of the run (e.g. a backend on which no test ran)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def is_controller(self) -> bool:
+        """True in the process that provisions and reports (xdist controller or no xdist)."""
+        return not self.worker_id.startswith("gw")
+
+    @property
+    def run_dir(self) -> Path:
+        """`<rootdir>/.dualstore/runs/<run id>/`, created on first use and kept after the
+        run (it holds artifacts such as recorded test orders, not databases)."""
+        path = self.rootdir / ".dualstore" / "runs" / self.run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def tally(self, backend: str) -> BackendTally:
+        return self.tallies.setdefault(backend, BackendTally())
+
+    def backend_went_away(self, backend: str) -> bool:
+        return self.tally(backend).unavailable > 0
+
+    def summary_lines(self) -> list[str]:
+        return [self.tally(name).line(name) for name in self.backends]
+
+
+RUN_INFO: Final = pytest.StashKey[RunInfo]()

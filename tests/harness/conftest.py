@@ -1,0 +1,113 @@
+"""Helpers of the harness's own tests: a temp project run by a real `pytest` subprocess
+(with the dualstore plugin loaded by its entry point, exactly as users get it), and a
+PostgreSQL URL for it.
+
+The URL is the one the outer run already uses (its provisioned PostgreSQL: the
+DUALSTORE_POSTGRES_URL server or its throwaway server), so these tests need no server of
+their own; only if the outer run did not select PostgreSQL do they start a throwaway one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from storage.testing import provision
+from storage.testing.runinfo import RUN_INFO
+
+#: environment the inner runs must not inherit from the outer one
+_HARNESS_ENV = (
+    "DUALSTORE_BACKENDS",
+    "DUALSTORE_POSTGRES_URL",
+    "DUALSTORE_DB_READY_TIMEOUT",
+    "DUALSTORE_PG_BINDIR",
+    "PYTEST_ADDOPTS",
+    "PYTEST_XDIST_WORKER",
+    "PYTEST_XDIST_WORKER_COUNT",
+    "PYTEST_XDIST_TESTRUNUID",
+)
+RUN_ID_RE = re.compile(r"dualstore: run (\d{8}T\d{6}_[0-9a-f]{4});")
+
+
+@pytest.fixture(scope="session")
+def pg_url(pytestconfig: pytest.Config) -> Iterator[str]:
+    """A URL of a PostgreSQL server the inner runs can use."""
+    run = pytestconfig.stash.get(RUN_INFO, None)  # None with `-p no:dualstore`
+    info = run.provisioned.get("postgres") if run is not None else None
+    if info is not None:
+        yield info.target
+    elif os.environ.get("DUALSTORE_POSTGRES_URL"):
+        yield os.environ["DUALSTORE_POSTGRES_URL"]
+    else:
+        with provision.throwaway_server() as server:
+            yield server.url
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A local TCP port with nothing listening on it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Inner:
+    """Runs pytest on the temp project in a subprocess, with a clean harness env."""
+
+    pytester: pytest.Pytester
+    monkeypatch: pytest.MonkeyPatch
+    pg_url: str
+    #: where inner tests write what they observed (env DUALSTORE_TEST_OUT)
+    out: Path
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> pytest.RunResult:
+        for name in _HARNESS_ENV:
+            self.monkeypatch.delenv(name, raising=False)
+        for name, value in (env or {}).items():
+            self.monkeypatch.setenv(name, value)
+        self.monkeypatch.setenv("DUALSTORE_TEST_OUT", str(self.out))
+        return self.pytester.runpytest_subprocess(
+            "-p", "no:randomly", "-p", "no:cacheprovider", *args, timeout=300
+        )
+
+    def run_with_url(self, *args: str, env: dict[str, str] | None = None) -> pytest.RunResult:
+        return self.run(*args, env={"DUALSTORE_POSTGRES_URL": self.pg_url, **(env or {})})
+
+    def observed(self) -> list[dict[str, str]]:
+        """Everything inner tests recorded with `record(...)` (see OBSERVE)."""
+        return [
+            json.loads(path.read_text(encoding="utf-8")) for path in sorted(self.out.glob("*.json"))
+        ]
+
+
+#: helper module for inner tests: `from observe import record; record(key=value, ...)`
+OBSERVE = """
+import json, os, uuid
+from pathlib import Path
+
+def record(**values):
+    out = Path(os.environ["DUALSTORE_TEST_OUT"])
+    out.mkdir(exist_ok=True)
+    path = out / f"{uuid.uuid4().hex}.json"
+    path.write_text(json.dumps(values))
+"""
+
+
+@pytest.fixture
+def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_url: str) -> Inner:
+    pytester.makepyfile(observe=OBSERVE)
+    return Inner(pytester, monkeypatch, pg_url, pytester.path / "observed")
+
+
+def run_id_of(result: pytest.RunResult) -> str:
+    match = RUN_ID_RE.search(result.stdout.str())
+    assert match, "no dualstore header in the output"
+    return match.group(1)

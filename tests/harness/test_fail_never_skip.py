@@ -1,0 +1,167 @@
+"""A selected backend that cannot be used ends the run before any test runs, with a
+message naming the cause and the fix; a selected backend on which no test ran fails the
+run. Nothing is ever reported as skipped or passed instead."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.harness.conftest import Inner
+
+pytest_plugins = ["pytester"]
+
+UNAVAILABLE = 4  # pytest.ExitCode.USAGE_ERROR: the run could not start as asked
+
+#: a test that leaves a trace if it ever runs
+TRACE_TEST = """
+from pathlib import Path
+
+def test_uses_db(db, backend):
+    Path("ran-" + backend.name).write_text("it ran")
+"""
+
+
+def assert_nothing_ran(inner: Inner, result: pytest.RunResult) -> None:
+    assert result.ret == UNAVAILABLE, result.stdout.str() + result.stderr.str()
+    output = result.stdout.str() + result.stderr.str()
+    assert " passed" not in output
+    assert " skipped" not in output
+    assert not list(inner.pytester.path.glob("ran-*")), "a test ran"
+
+
+def test_unreachable_server_stops_the_run_with_the_last_error(
+    inner: Inner, closed_port: int
+) -> None:
+    inner.pytester.makepyfile(test_trace=TRACE_TEST)
+    url = f"postgresql://someone:s3cret@127.0.0.1:{closed_port}/test"
+    started = time.monotonic()
+    result = inner.run(
+        "--backend", "postgres", "--db-ready-timeout", "1.5", env={"DUALSTORE_POSTGRES_URL": url}
+    )
+    assert_nothing_ran(inner, result)
+    result.stderr.fnmatch_lines(
+        [
+            "*backend 'postgres' is unavailable: PostgreSQL at "
+            f"postgresql://someone:***@127.0.0.1:{closed_port}/test did not answer `SELECT 1` "
+            "within 1.5 s (* attempts); last error: *Connection refused*",
+            f"*Fix: *pg_isready -h 127.0.0.1 -p {closed_port}*--db-ready-timeout*",
+        ]
+    )
+    assert "s3cret" not in result.stdout.str() + result.stderr.str()
+    assert time.monotonic() - started < 30
+
+
+def test_login_refused_fails_at_once_without_retrying(inner: Inner, pg_url: str) -> None:
+    inner.pytester.makepyfile(test_trace=TRACE_TEST)
+    parts = urlsplit(pg_url)
+    bad = urlunsplit(parts._replace(netloc=f"no_such_role:pw@{parts.hostname}:{parts.port}"))
+    started = time.monotonic()
+    result = inner.run(
+        "--backend", "postgres", "--db-ready-timeout", "60", env={"DUALSTORE_POSTGRES_URL": bad}
+    )
+    assert_nothing_ran(inner, result)
+    result.stderr.fnmatch_lines(
+        [
+            "*PostgreSQL at postgresql://no_such_role:***@* refused the login* (not retried)*",
+            "*Fix: check the user name and password*",
+        ]
+    )
+    # A retry loop would run until the 60 s deadline.
+    assert time.monotonic() - started < 30
+
+
+def test_no_pg_ctl_and_no_url_names_the_fix(inner: Inner, tmp_path: Path) -> None:
+    inner.pytester.makepyfile(test_trace=TRACE_TEST)
+    empty = tmp_path / "no-binaries-here"
+    empty.mkdir()
+    result = inner.run(env={"DUALSTORE_PG_BINDIR": str(empty), "PATH": "/usr/bin:/bin"})
+    assert_nothing_ran(inner, result)
+    result.stderr.fnmatch_lines(
+        [
+            f"*backend 'postgres' is unavailable: no --postgres-url was given*no pg_ctl was "
+            f"found (looked in: {empty})*",
+            "*Fix: install the PostgreSQL server binaries*DUALSTORE_PG_BINDIR*--backend sqlite*",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (
+            ["--postgres-url", "postgresql://u:s3cret@127.0.0.1:notaport/test"],
+            {},
+            "*--postgres-url: malformed PostgreSQL URL 'postgresql://u:***@127.0.0.1:notaport"
+            "/test'*",
+        ),
+        (
+            [],
+            {"DUALSTORE_POSTGRES_URL": "sqlite:///s3cret.db"},
+            "*env DUALSTORE_POSTGRES_URL: 'sqlite:///s3cret.db' is not a PostgreSQL URL*",
+        ),
+        (
+            ["--backend", "mysql"],
+            {},
+            "*--backend: unknown backend 'mysql'; choose from: sqlite, postgres*",
+        ),
+        (
+            [],
+            {"DUALSTORE_BACKENDS": "sqlite,oracle"},
+            "*env DUALSTORE_BACKENDS: unknown backend 'oracle'*",
+        ),
+        (["--db-ready-timeout", "-1"], {}, "*--db-ready-timeout: expected a positive number*"),
+        (["--pg-bindir", "/no/such/dir"], {}, "*--pg-bindir: '/no/such/dir' is not a dir*"),
+    ],
+    ids=["malformed-url", "not-postgres", "unknown-backend", "env-backend", "timeout", "bindir"],
+)
+def test_invalid_option_is_a_usage_error_naming_it(
+    inner: Inner, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    inner.pytester.makepyfile(test_trace=TRACE_TEST)
+    result = inner.run(*args, env=env)
+    assert_nothing_ran(inner, result)
+    result.stderr.fnmatch_lines([f"ERROR: dualstore: {expected.lstrip('*')}"])
+    assert "u:s3cret" not in result.stderr.str()
+
+
+def test_selected_backend_with_zero_tests_fails_the_run(inner: Inner) -> None:
+    inner.pytester.makepyfile(test_plain="def test_without_database():\n    pass\n")
+    result = inner.run("--backend", "sqlite")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*dualstore: no test ran on 'sqlite', although it is selected*",
+            "dualstore: sqlite: 0 passed, 0 failed, 0 skipped, 0 errors",
+            "*1 passed*",
+        ]
+    )
+
+
+def test_default_selection_without_backend_tests_is_fine(inner: Inner) -> None:
+    """`pytest tests/harness` style runs (no backend chosen, no database tests) pass."""
+    inner.pytester.makepyfile(test_plain="def test_without_database():\n    pass\n")
+    result = inner.run_with_url()
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert "no test ran on" not in result.stdout.str()
+
+
+def test_all_tests_skipped_on_a_backend_is_not_a_pass(inner: Inner) -> None:
+    inner.pytester.makepyfile(
+        test_skips="import pytest\n\ndef test_skips(db):\n    pytest.skip('not today')\n"
+    )
+    result = inner.run_with_url()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*no test ran on 'sqlite'*",
+            "*no test ran on 'postgres'*",
+            "dualstore: sqlite: 0 passed, 0 failed, 1 skipped, 0 errors",
+            "dualstore: postgres: 0 passed, 0 failed, 1 skipped, 0 errors",
+        ]
+    )

@@ -1,0 +1,106 @@
+"""Options: each read once from flag, env var or ini key, in that order of precedence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from storage.testing.config import KNOWN_BACKENDS, HarnessConfig, load
+from storage.testing.pgerrors import classify
+from storage.testing.provision import PROVISIONERS
+
+pytest_plugins = ["pytester"]
+
+Reader = Callable[..., HarnessConfig]
+
+
+@pytest.fixture
+def read(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Reader:
+    for name in (
+        "DUALSTORE_BACKENDS",
+        "DUALSTORE_POSTGRES_URL",
+        "DUALSTORE_DB_READY_TIMEOUT",
+        "DUALSTORE_PG_BINDIR",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+    def read(*args: str, env: dict[str, str] | None = None, ini: str = "") -> HarnessConfig:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        pytester.makeini(f"[pytest]\n{ini}\n")
+        return load(pytester.parseconfig(*args))
+
+    return read
+
+
+def test_defaults(read: Reader) -> None:
+    cfg = read()
+    assert cfg == HarnessConfig(
+        backends=KNOWN_BACKENDS,
+        backends_explicit=False,
+        postgres_url=None,
+        db_ready_timeout=30.0,
+        pg_bindir=None,
+    )
+
+
+def test_flag_beats_env_beats_ini(read: Reader) -> None:
+    ini = "backends = sqlite\npostgres_url = postgresql://ini@h/db\ndb_ready_timeout = 5"
+    env = {
+        "DUALSTORE_BACKENDS": "postgres",
+        "DUALSTORE_POSTGRES_URL": "postgresql://env@h/db",
+        "DUALSTORE_DB_READY_TIMEOUT": "7",
+    }
+    assert read(ini=ini) == HarnessConfig(("sqlite",), True, "postgresql://ini@h/db", 5.0, None)
+    assert read(ini=ini, env=env) == HarnessConfig(
+        ("postgres",), True, "postgresql://env@h/db", 7.0, None
+    )
+    flags = (
+        "--backend",
+        "sqlite",
+        "--postgres-url",
+        "postgresql://flag@h/db",
+        "--db-ready-timeout",
+        "9",
+    )
+    assert read(*flags, ini=ini, env=env) == HarnessConfig(
+        ("sqlite",), True, "postgresql://flag@h/db", 9.0, None
+    )
+
+
+def test_repeated_and_comma_separated_backends_keep_run_order(read: Reader) -> None:
+    assert read("--backend", "postgres", "--backend", "sqlite").backends == KNOWN_BACKENDS
+    assert read(env={"DUALSTORE_BACKENDS": " Postgres , sqlite,"}).backends == KNOWN_BACKENDS
+
+
+def test_empty_env_counts_as_unset(read: Reader, tmp_path: Path) -> None:
+    cfg = read(env={"DUALSTORE_POSTGRES_URL": "", "DUALSTORE_BACKENDS": " "})
+    assert cfg.postgres_url is None
+    assert cfg.backends_explicit is False
+    assert read(env={"DUALSTORE_PG_BINDIR": str(tmp_path)}).pg_bindir == tmp_path
+
+
+def test_backend_choices_are_the_provisioner_registry() -> None:
+    assert KNOWN_BACKENDS == tuple(PROVISIONERS) == ("sqlite", "postgres")
+
+
+@pytest.mark.parametrize(
+    ("message", "permanent"),
+    [
+        ('FATAL:  password authentication failed for user "app"', "refused the login"),
+        ('FATAL:  role "nobody" does not exist', "refused the login (unknown role)"),
+        ('FATAL:  database "nope" does not exist', "has no such database"),
+        ('FATAL:  no pg_hba.conf entry for host "10.0.0.1", user "app"', "refused the login"),
+        ("FATAL:  the database system is starting up", None),
+        ('FATAL:  too many connections for role "app"', None),
+        ("Connection refused Is the server running on that host", None),
+        ('could not translate host name "db" to address', None),
+    ],
+)
+def test_connection_errors_retry_only_when_waiting_can_help(
+    message: str, permanent: str | None
+) -> None:
+    failure = classify(message)
+    assert (failure.what if failure else None) == permanent

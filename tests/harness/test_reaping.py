@@ -1,0 +1,106 @@
+"""Leftovers of crashed runs are reaped; a live run's store never is."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from storage.testing import provision
+from storage.testing.runinfo import new_run_id, store_name
+from storage.testing.tempdirs import RunTempDir
+
+if TYPE_CHECKING:
+    from tests.harness.conftest import Inner
+
+pytest_plugins = ["pytester"]
+
+AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
+
+
+@pytest.fixture
+def own_db(pg_url: str) -> Iterator[str]:
+    """A database of this test's own: concurrent runs on the same server reap their own
+    database's leftovers, so they cannot take this test's planted ones first."""
+    name = f"dualstore_reaptest_{uuid.uuid4().hex[:8]}"
+    url = provision.create_database(pg_url, name)
+    try:
+        yield url
+    finally:
+        provision.drop_database(pg_url, name)
+
+
+@pytest.fixture
+def schemas(own_db: str) -> Iterator[dict[str, str]]:
+    """Schemas as four kinds of runs leave them (each test gets fresh run ids):
+    a crashed run (old, no lock), a live long run (old, lock held), a run that just
+    started (young, lock not yet visible) and a schema that is not the harness's."""
+    crashed, live, young = new_run_id(AN_HOUR_AGO), new_run_id(AN_HOUR_AGO), new_run_id()
+    made = {
+        "crashed": store_name(crashed, "gw0"),
+        "crashed_too": store_name(crashed, "gw1"),
+        "live": store_name(live, "gw0"),
+        "young": store_name(young, "main"),
+        "foreign": f"dualstore_{crashed}_keep-me",
+    }
+    for schema in made.values():
+        provision.create_schema(own_db, schema)
+    with provision.hold_run_lock(own_db, live):
+        yield made
+
+
+def present(pg_url: str, names: dict[str, str]) -> set[str]:
+    existing = set(provision.list_schemas(pg_url))
+    return {kind for kind, schema in names.items() if schema in existing}
+
+
+def test_reap_drops_only_dead_runs_past_the_grace_period(
+    own_db: str, schemas: dict[str, str]
+) -> None:
+    dropped = provision.reap(own_db, older_than=timedelta(minutes=5))
+    assert sorted(dropped) == sorted([schemas["crashed"], schemas["crashed_too"]])
+    assert present(own_db, schemas) == {"live", "young", "foreign"}
+
+
+def test_reap_without_grace_still_spares_live_runs(own_db: str, schemas: dict[str, str]) -> None:
+    dropped = provision.reap(own_db, older_than=timedelta(0))
+    expected = [schemas["crashed"], schemas["crashed_too"], schemas["young"]]
+    assert sorted(dropped) == sorted(expected)
+    assert present(own_db, schemas) == {"live", "foreign"}
+
+
+def test_next_run_reaps_a_crashed_run_and_spares_a_live_one(
+    inner: Inner, own_db: str, schemas: dict[str, str]
+) -> None:
+    inner.pytester.makepyfile(test_one="def test_one(db):\n    pass\n")
+    result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": own_db})
+    assert result.ret == 0, result.stdout.str()
+    crashed = sorted([schemas["crashed"], schemas["crashed_too"]])
+    result.stdout.fnmatch_lines(
+        [f"dualstore: postgres: reaped 2 schema(s) of dead runs: {', '.join(crashed)}"]
+    )
+    assert present(own_db, schemas) == {"live", "young", "foreign"}
+
+
+def test_next_run_removes_a_crashed_runs_temp_dir(inner: Inner) -> None:
+    """A killed run's temp dir (its lock free) goes; a live run's (lock held) stays."""
+    private_tmp = inner.pytester.path / "tmp"  # out of reach of concurrent runs' reapers
+    private_tmp.mkdir()
+    crashed = private_tmp / f"dualstore_{new_run_id(AN_HOUR_AGO)}"
+    (crashed / "sqlite").mkdir(parents=True)
+    (crashed / ".lock").touch()  # what a killed run leaves: the file, but no lock on it
+    live = RunTempDir(new_run_id(AN_HOUR_AGO), root=private_tmp)
+    try:
+        inner.pytester.makepyfile(test_one="def test_one(db):\n    pass\n")
+        result = inner.run("--backend", "sqlite", env={"TMPDIR": str(private_tmp)})
+        assert result.ret == 0, result.stdout.str()
+        result.stdout.fnmatch_lines(["dualstore: removed 1 temp dir(s) of dead runs"])
+        assert not crashed.exists()
+        assert live.path.exists()
+    finally:
+        live.remove()
+        shutil.rmtree(crashed, ignore_errors=True)

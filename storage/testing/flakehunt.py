@@ -1,0 +1,130 @@
+"""Hunt a flaky test: run pytest again and again with new seeds and worker counts.
+
+    python -m storage.testing.flakehunt [--max-runs N] [--workers 2,4,auto]
+                                        [--first-seed S] [pytest args or test ids …]
+
+Run ``i`` uses seed ``first_seed + i`` and the ``i``-th worker count (cycling), so both the
+order inside a worker and the split between workers change. It stops at the first failing
+run, prints that run's output (whose last lines are the repro plugin's ``reproduce with:``
+block) and exits 1; after ``--max-runs`` clean runs it exits 0. A run that did not get as
+far as failing a test (usage error, no tests, internal error) stops the hunt with its own
+exit status, because rerunning will not change it. `nox -s flake-hunt` calls this module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+MAX_RUNS_ENV = "DUALSTORE_FLAKE_MAX_RUNS"
+DEFAULT_MAX_RUNS = 20
+DEFAULT_WORKERS = ("2", "4", "auto")
+#: pytest's exit status when tests failed; any other non-zero status is not a flake
+TESTS_FAILED = 1
+REPRODUCE_MARK = "reproduce with:"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flake-hunt",
+        allow_abbrev=False,  # a pytest flag must never be taken for an abbreviation of ours
+        description="Rerun pytest with varying seeds and worker counts until it fails.",
+        epilog="Unknown arguments (test ids, -k, --backend …) are passed to pytest.",
+    )
+    parser.add_argument(
+        "--max-runs",
+        type=int,
+        default=int(os.environ.get(MAX_RUNS_ENV) or DEFAULT_MAX_RUNS),
+        help=f"stop after this many passing runs [env {MAX_RUNS_ENV}, default {DEFAULT_MAX_RUNS}]",
+    )
+    parser.add_argument(
+        "--workers",
+        default=",".join(DEFAULT_WORKERS),
+        help="comma-separated xdist worker counts to cycle through; 0 = no xdist "
+        f"[default {','.join(DEFAULT_WORKERS)}]",
+    )
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=None,
+        help="seed of the first run (default: a random one, so each hunt tries new seeds)",
+    )
+    return parser
+
+
+def pytest_command(seed: int, workers: str, pytest_args: Sequence[str]) -> list[str]:
+    """The pytest invocation of one hunting run."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "randomly",
+        f"--randomly-seed={seed}",
+        f"--numprocesses={workers}",
+        *pytest_args,
+    ]
+
+
+def _say(message: str) -> None:
+    print(f"flake-hunt: {message}", flush=True)  # noqa: T201 - a command-line tool
+
+
+def _clean_env() -> dict[str, str]:
+    """This environment minus xdist's worker markers, which would make pytest-replay in the
+    hunted run believe it is a worker (it names its files after PYTEST_XDIST_WORKER)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST_")}
+
+
+def reproduce_block(output: str) -> str:
+    """The last `reproduce with:` block of a run's output ('' when there is none)."""
+    start = output.rfind(REPRODUCE_MARK)
+    return output[start:].rstrip() if start >= 0 else ""
+
+
+def hunt(max_runs: int, workers: Sequence[str], first_seed: int, pytest_args: Sequence[str]) -> int:
+    """Run until a failure (returns 1), a broken run (its status) or the limit (returns 0)."""
+    for run in range(max_runs):
+        seed = first_seed + run
+        count = workers[run % len(workers)]
+        command = pytest_command(seed, count, pytest_args)
+        started = time.monotonic()
+        result = subprocess.run(  # noqa: S603 - our interpreter, the user's own pytest args
+            command, capture_output=True, text=True, check=False, env=_clean_env()
+        )
+        took = time.monotonic() - started
+        status = "passed" if result.returncode == 0 else f"exit {result.returncode}"
+        _say(f"run {run + 1}/{max_runs} seed={seed} -n {count}: {status} ({took:.1f}s)")
+        if result.returncode == 0:
+            continue
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        if result.returncode != TESTS_FAILED:
+            _say(f"stopped: pytest exited {result.returncode}, not a test failure")
+            return result.returncode
+        _say(f"first failure on run {run + 1} (seed={seed}, -n {count})")
+        # Repeated so that the hunt, too, ends with the command to run next.
+        print(reproduce_block(result.stdout) or "(no reproduce block in the output)")  # noqa: T201
+        return TESTS_FAILED
+    _say(f"no failure in {max_runs} runs")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options, pytest_args = _parser().parse_known_args(argv)
+    workers = [w.strip() for w in options.workers.split(",") if w.strip()]
+    if options.max_runs < 1 or not workers:
+        _parser().error("--max-runs must be at least 1 and --workers must name a count")
+    first_seed = options.first_seed
+    if first_seed is None:
+        first_seed = random.randrange(2**31)  # noqa: S311 - a test seed, not a secret
+    return hunt(options.max_runs, workers, first_seed, pytest_args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

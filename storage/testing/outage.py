@@ -1,0 +1,111 @@
+"""When a database server goes away mid-run, fail the rest of its tests at once.
+
+Without this, every later test on that backend would wait for a connection until its
+connect timeout (10 s by default) before failing: a few hundred tests turn an outage into
+an hour of CI. So, in each process that runs tests:
+
+* a test that fails with `storage.errors.Unavailable` makes the breaker check the server
+  with a fresh connection (a short connect timeout). Only if that check fails too is the
+  backend marked down: a test that merely closed its own database does not trip it;
+* a later test on a backend marked down fails in setup with `Unavailable` ("went away
+  earlier in this run"), still counted by the harness as "the backend went away";
+* a backend marked down is checked again at most every `RECHECK_SECONDS`: a server that
+  came back (a restart) gets the remaining tests.
+
+Only backends reached through a URL (servers) are watched: an embedded SQLite file does not
+go away the way a server does. Registered by `storage.testing.repro` in every process.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+
+import pytest
+
+import storage
+from storage.errors import StorageError, Unavailable
+from storage.testing.reporting import BACKEND_PROPERTY
+from storage.testing.runinfo import RUN_INFO
+
+#: connect timeout of the check that confirms an outage (seconds)
+CHECK_TIMEOUT = 2.0
+#: a backend marked down is checked again at most this often (seconds)
+RECHECK_SECONDS = 5.0
+
+
+@dataclass
+class _Down:
+    first_failure: str
+    checked_at: float
+
+
+def _unavailable_in(exc: BaseException | None) -> Unavailable | None:
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, Unavailable):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def _backend_of(item: pytest.Item) -> str | None:
+    for key, value in item.user_properties:
+        if key == BACKEND_PROPERTY:
+            return str(value)
+    return None
+
+
+class OutageBreaker:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.down: dict[str, _Down] = {}
+
+    def _url(self, backend: str) -> str | None:
+        run = self.config.stash.get(RUN_INFO, None)
+        info = run.provisioned.get(backend) if run is not None else None
+        return info.target if info is not None and "://" in info.target else None
+
+    def _answers(self, url: str) -> bool:
+        try:
+            db = storage.connect(url, connect_timeout=CHECK_TIMEOUT)
+            try:
+                db.ping()
+            finally:
+                db.close()
+        except StorageError:
+            return False
+        return True
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        backend = _backend_of(item)
+        down = self.down.get(backend) if backend else None
+        if backend is None or down is None:
+            return
+        url = self._url(backend)
+        if url is not None and time.monotonic() - down.checked_at >= RECHECK_SECONDS:
+            if self._answers(url):
+                del self.down[backend]  # it came back: let the remaining tests run
+                return
+            down.checked_at = time.monotonic()
+        raise Unavailable(
+            f"{backend} went away earlier in this run and does not answer; not tried again "
+            f"(first failure: {down.first_failure})"
+        )
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        backend = _backend_of(item)
+        if call.excinfo is None or backend is None or backend in self.down:
+            return report
+        unavailable = _unavailable_in(call.excinfo.value)
+        url = self._url(backend)
+        if unavailable is not None and url is not None and not self._answers(url):
+            summary = " ".join(str(unavailable).split())[:200]
+            self.down[backend] = _Down(f"{item.nodeid}: {summary}", time.monotonic())
+        return report

@@ -1,0 +1,321 @@
+"""Reproducing a failed run: record the order each worker ran, print one replay command.
+
+Recording is pytest-replay's job: pointed at this run's directory, every xdist worker appends
+the tests it runs to ``<run dir>/order-<worker>.txt`` (``order.txt`` without xdist), one JSON
+line per test start and finish, flushed as it goes, so even a killed run leaves its order.
+This plugin adds what pytest-replay does not know: it writes ``run.json`` (seed, backends,
+arguments) beside the order files, and at the end of a failing run prints, as the last lines
+of output and into ``<run dir>/reproduce.txt``::
+
+    reproduce with:
+      nox -s repro -- .dualstore/runs/<run id>/order-gw1.txt
+    just the failing test:
+      nox -s tests-postgres -- -n0 --randomly-seed=N 'suites/test_x.py::test_y[postgres]'
+
+A replay (``pytest --replay=<order file>``, which is what ``nox -s repro`` runs) reads
+``run.json`` beside the order file and applies the recorded seed and backends, turns off
+pytest-randomly's reordering (its per-test reseeding stays, with the same seed) and runs in
+one process, so the failing worker's sequence runs exactly as recorded.
+
+Run directories beyond the newest `KEEP_RUNS` are removed at the start of a run. This
+module also registers `storage.testing.outage` (fail fast once a server is gone).
+
+The commands speak the way the run was started: inside a nox session (nox exports
+NOX_CURRENT_SESSION) they are `nox -s …` commands, otherwise plain `python -m pytest …` ones
+for the same environment (`nox -s repro -- FILE` runs `pytest --replay=FILE`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import sys
+import time
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from storage.testing.config import KNOWN_BACKENDS
+from storage.testing.outage import OutageBreaker
+from storage.testing.reporting import backend_of
+from storage.testing.runinfo import RUN_INFO, new_run_id
+from storage.url import redact
+
+RUNS_DIR = Path(".dualstore") / "runs"
+RUN_FILE = "run.json"
+REPRODUCE_FILE = "reproduce.txt"
+ORDER_BASE = "order"
+#: how many run directories to keep (newest first; a failing one is downloaded from CI or
+#: replayed soon after, so older ones are only clutter)
+KEEP_RUNS = 30
+#: set by nox in every session it runs; its value is the session's name
+NOX_SESSION_ENV = "NOX_CURRENT_SESSION"
+#: the harness's `--backend` option (storage.testing.config.BACKEND)
+BACKEND_DEST = "dualstore_backends"
+# After these exit statuses there is nothing to reproduce.
+_QUIET_EXITS = (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # tryfirst: pytest-replay reads its record dir, pytest-randomly its seed, xdist its
+    # distribution mode and the harness its backends in their own pytest_configure; all of
+    # them must see the values set here. (The harness imports this plugin at the start of
+    # its own tryfirst pytest_configure, which calls this one at once.)
+    #
+    # Not about reproducing but about what a failing run looks like, in every process
+    # that runs tests: when a server goes away, its remaining tests fail at once.
+    config.pluginmanager.register(OutageBreaker(config), "dualstore-outage")
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        # An xdist worker parses the command line afresh: the record dir comes from the
+        # controller through workerinput (see _XdistLink).
+        config.option.replay_record_dir = workerinput.get(_WORKERINPUT_KEY)
+        config.option.base_name = ORDER_BASE
+        return
+    replay_files = [Path(p) for p in config.getoption("replay_files", None) or []]
+    if replay_files:
+        _apply_recording(config, replay_files[0].parent / RUN_FILE)
+        if config.args_source != pytest.Config.ArgsSource.ARGS:
+            # No paths given: collect only the recorded tests' files, not every testpath
+            # (a replay should not fail on some other directory's collection).
+            config.args = _recorded_paths(config.rootpath, replay_files)
+    explicit_dir = config.getoption("replay_record_dir", None)
+    run_dir = Path(explicit_dir) if explicit_dir else run_dir_for(config)
+    config.option.replay_record_dir = str(run_dir)
+    config.option.base_name = ORDER_BASE
+    replaying = replay_files[0] if replay_files else None
+    config.pluginmanager.register(Reproducer(config, run_dir, replaying), "dualstore-repro")
+    if config.pluginmanager.has_plugin("xdist"):
+        config.pluginmanager.register(_XdistLink(str(run_dir)), "dualstore-repro-xdist")
+
+
+_WORKERINPUT_KEY = "dualstore_replay_record_dir"
+
+
+class _XdistLink:
+    """Hands the run directory to each xdist worker (a hook that exists only with xdist)."""
+
+    def __init__(self, run_dir: str) -> None:
+        self.run_dir = run_dir
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[_WORKERINPUT_KEY] = self.run_dir
+
+
+def _apply_recording(config: pytest.Config, run_file: Path) -> None:
+    """Make a replay run like the recorded run: same seed, same backends, one process."""
+    recording: dict[str, Any] = {}
+    if run_file.is_file():
+        recording = json.loads(run_file.read_text(encoding="utf-8"))
+    seed = recording.get("seed")
+    if seed is not None and config.getoption("randomly_seed", None) == "default":
+        config.option.randomly_seed = int(seed)
+    # The order file is the order: pytest-randomly may reseed, never reshuffle.
+    config.option.randomly_reorganize = False
+    backends: list[str] = recording.get("backends") or []
+    # Only a narrowed selection is passed on: naming every backend would make it an
+    # explicit selection, and the harness fails an explicit backend on which no test ran.
+    narrowed = bool(backends) and set(backends) != set(KNOWN_BACKENDS)
+    if narrowed and config.getoption(BACKEND_DEST, None) is None:
+        setattr(config.option, BACKEND_DEST, list(backends))
+    # One process, or xdist would split the recorded sequence between workers again.
+    config.option.numprocesses = 0
+    config.option.dist = "no"
+    config.option.tx = []
+
+
+def _recorded_paths(rootdir: Path, order_files: list[Path]) -> list[str]:
+    paths: dict[str, None] = {}
+    for order_file in order_files:
+        for line in order_file.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                paths[str(rootdir / json.loads(line)["nodeid"].split("::")[0])] = None
+    return list(paths)
+
+
+def run_dir_for(config: pytest.Config) -> Path:
+    """This run's directory: the harness's when it is loaded, else a fresh one."""
+    run = config.stash.get(RUN_INFO, None)
+    if run is not None:
+        return run.run_dir
+    return config.rootpath / RUNS_DIR / new_run_id()
+
+
+@dataclass(frozen=True)
+class Failure:
+    nodeid: str
+    #: the xdist worker that ran it (gw0, gw1, …); None without xdist
+    worker: str | None
+    #: the backend it ran on (None for a test that is not backend-parametrized)
+    backend: str | None
+
+
+class Reproducer:
+    """Controller-side: writes run.json, notes failures, prints the commands at the end."""
+
+    def __init__(self, config: pytest.Config, run_dir: Path, replaying: Path | None) -> None:
+        self.config = config
+        self.run_dir = run_dir
+        self.replaying = replaying
+        self.failures: list[Failure] = []
+        self.session: pytest.Session | None = None
+        #: the exit status of a `pytest.exit()` during session start, if there was one
+        self.stopped_with: int | None = None
+
+    def pytest_report_header(self) -> str:
+        if self.replaying is not None:
+            return f"replaying {self._shown(self.replaying)} in one process"
+        return f"test order recorded in {self._shown(self.run_dir)}"
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> Generator[None]:
+        # A wrapper, so that it runs even when the harness stops the run in its own
+        # sessionstart (backend unavailable): pytest then skips pytest_sessionfinish.
+        self.session = session
+        self._write_recording()
+        try:
+            return (yield)
+        except pytest.exit.Exception as stop:
+            self.stopped_with = stop.returncode
+            raise
+
+    def _write_recording(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        recording = {
+            "run_id": self.run_dir.name,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "seed": self.seed,
+            "backends": backends_of_run(self.config),
+            "workers": self.config.getoption("numprocesses", None) or 0,
+            "args": redacted(self.config.invocation_params.args),
+            "python": sys.version.split()[0],
+        }
+        text = json.dumps(recording, indent=2) + "\n"
+        (self.run_dir / RUN_FILE).write_text(text, encoding="utf-8")
+        prune_runs(self.run_dir.parent, keep=KEEP_RUNS, current=self.run_dir)
+
+    @property
+    def seed(self) -> int | None:
+        seed = self.config.getoption("randomly_seed", None)
+        return seed if isinstance(seed, int) else None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed:
+            # Under xdist the controller's copy of a report names its worker as `node`.
+            node = getattr(report, "node", None)
+            worker = str(node.gateway.id) if node is not None else None
+            self.failures.append(Failure(report.nodeid, worker, backend_of(report)))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self) -> None:
+        # Printed here, after pytest's own closing line, so the commands end the output.
+        if self.session is None:
+            return  # never got to run (e.g. --help)
+        # session.exitstatus is read this late on purpose: other plugins (the harness's "a
+        # backend on which no test ran") may turn a passing run into a failing one.
+        status = self.session.exitstatus if self.stopped_with is None else self.stopped_with
+        if status in _QUIET_EXITS:
+            return
+        lines = self.reproduce_lines()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / REPRODUCE_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        for line in lines:
+            if reporter is not None:
+                reporter.write_line(line)
+            else:  # -p no:terminal: still say it
+                print(line)  # noqa: T201
+
+    def reproduce_lines(self) -> list[str]:
+        """The `reproduce with:` block for this run (always its last lines)."""
+        nox_session = os.environ.get(NOX_SESSION_ENV)
+        seed = [f"--randomly-seed={self.seed}"] if self.seed is not None else ["-p", "no:randomly"]
+        if not self.failures:
+            # The run failed outside any test (e.g. a backend was unreachable): the same
+            # invocation with the same seed (or the same replay) is the reproduction.
+            return ["reproduce with:", f"  {self._rerun(nox_session, seed)}"]
+        first = self.failures[0]
+        order_file = self._shown(self.order_file(first.worker))
+        if nox_session:
+            replay = _nox("repro", [order_file])
+            session = f"tests-{first.backend}" if first.backend else nox_session
+            single = _nox(session, ["-n0", *seed, first.nodeid])
+        else:
+            replay = _pytest([f"--replay={order_file}"])
+            backend = [f"--backend={first.backend}"] if first.backend else []
+            single = _pytest(["-p", "no:xdist", *backend, *seed, first.nodeid])
+        others = sorted({f.worker for f in self.failures if f.worker and f.worker != first.worker})
+        notes = [f"(tests failed on {w} too: {self._shown(self.order_file(w))})" for w in others]
+        return [*notes, "reproduce with:", f"  {replay}", "just the failing test:", f"  {single}"]
+
+    def _rerun(self, nox_session: str | None, seed: list[str]) -> str:
+        if self.replaying is not None:
+            order_file = self._shown(self.replaying)
+            return (
+                _nox("repro", [order_file]) if nox_session else _pytest([f"--replay={order_file}"])
+            )
+        args = [*_without_seed(redacted(self.config.invocation_params.args)), *seed]
+        # A nox session's own options come again with its extra args; they repeat harmlessly.
+        return _nox(nox_session, args) if nox_session else _pytest(args)
+
+    def order_file(self, worker: str | None) -> Path:
+        name = f"{ORDER_BASE}-{worker}.txt" if worker else f"{ORDER_BASE}.txt"
+        return self.run_dir / name
+
+    def _shown(self, path: Path) -> str:
+        """Paths relative to the rootdir, where nox sessions and nodeids start from."""
+        try:
+            return str(path.resolve().relative_to(self.config.rootpath.resolve()))
+        except ValueError:
+            return str(path)
+
+
+def prune_runs(runs_dir: Path, *, keep: int, current: Path) -> None:
+    """Remove all but the `keep` newest run directories (run ids sort by start time)."""
+    runs = sorted((p for p in runs_dir.iterdir() if p.is_dir() and p != current), reverse=True)
+    for old in runs[max(0, keep - 1) :]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def redacted(args: Sequence[str]) -> list[str]:
+    """The arguments with the password of any URL among them hidden (`--postgres-url=…`
+    included): run.json is uploaded by CI and the commands are printed."""
+    shown: list[str] = []
+    for arg in args:
+        flag, eq, value = arg.partition("=") if arg.startswith("-") else ("", "", arg)
+        shown.append(f"{flag}{eq}{redact(value)}" if "://" in value else arg)
+    return shown
+
+
+def _without_seed(args: list[str]) -> list[str]:
+    """The arguments minus any `--randomly-seed` (the recorded seed is appended instead)."""
+    kept: list[str] = []
+    skip_next = False
+    for arg in args:
+        if skip_next:
+            skip_next = False
+        elif arg == "--randomly-seed":
+            skip_next = True
+        elif not arg.startswith("--randomly-seed="):
+            kept.append(arg)
+    return kept
+
+
+def _nox(session: str, args: list[str]) -> str:
+    return shlex.join(["nox", "-s", session, "--", *args])
+
+
+def _pytest(args: list[str]) -> str:
+    return shlex.join(["python", "-m", "pytest", *args])
+
+
+def backends_of_run(config: pytest.Config) -> list[str]:
+    """The backends this run selected (empty when the harness is not loaded)."""
+    run = config.stash.get(RUN_INFO, None)
+    return list(run.backends) if run is not None else []

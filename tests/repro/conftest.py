@@ -1,0 +1,32 @@
+"""Fixtures of the reproduce tests: a temp project that uses only the repro plugin.
+
+(Each test module names `pytest_plugins = ["pytester"]` itself: a conftest below the
+rootdir may not.)
+
+The temp projects load the repro plugin alone (`-p no:dualstore`): they have no database,
+and the harness would rightly fail a run in which no backend test ran.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+PROJECT_INI = """
+[tool.pytest.ini_options]
+pythonpath = ["."]
+addopts = ["-p", "no:dualstore", "-p", "storage.testing.repro"]
+"""
+
+
+@pytest.fixture
+def repro_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A temp project whose runs do not inherit this run's identity: not an xdist worker
+    (pytest-replay names its files after PYTEST_XDIST_WORKER), not inside a nox session
+    (the plugin would print nox commands), no harness settings."""
+    for name in list(os.environ):
+        if name.startswith(("PYTEST_XDIST_", "DUALSTORE_", "NOX_")) or name == "PYTEST_ADDOPTS":
+            monkeypatch.delenv(name)
+    pytester.makepyprojecttoml(PROJECT_INI)
+    return pytester

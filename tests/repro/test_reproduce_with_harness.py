@@ -1,0 +1,68 @@
+"""The reproduce lines with the dualstore harness loaded, as `nox -s tests-sqlite` runs it:
+the failing test's backend is named, and the replay runs on the recorded backend without
+being told which."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+BACKEND_TESTS = """
+def test_creates_a_workspace(db):
+    assert db.create_workspace("kept").name == "kept"
+
+def test_sees_its_own_write(db):
+    db.create_workspace("one")
+    assert [w.name for w in db.list_workspaces()] == [], "sees the workspace it created"
+"""
+
+
+@pytest.fixture
+def harness_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    for name in list(os.environ):
+        if name.startswith(("DUALSTORE_", "PYTEST_XDIST_", "NOX_")) or name == "PYTEST_ADDOPTS":
+            monkeypatch.delenv(name)
+    pytester.makepyfile(test_backend=BACKEND_TESTS)
+    return pytester
+
+
+def failed_ids(result: pytest.RunResult) -> list[str]:
+    return sorted(line.split()[1] for line in result.outlines if line.startswith("FAILED "))
+
+
+def test_failing_backend_test_names_its_backend_and_replays_on_it(
+    harness_project: pytest.Pytester,
+) -> None:
+    first = harness_project.runpytest_subprocess(
+        "--backend", "sqlite", "-n", "2", "-p", "randomly", "--randomly-seed=3",
+        "-p", "no:cacheprovider",
+    )  # fmt: skip
+    first.assert_outcomes(passed=1, failed=1)
+    assert failed_ids(first) == ["test_backend.py::test_sees_its_own_write[sqlite]"]
+    lines = [line for line in first.outlines if line.strip()]
+    assert lines[-4] == "reproduce with:"
+    assert lines[-2] == "just the failing test:"
+    assert shlex.split(lines[-1]) == [
+        "python", "-m", "pytest", "-p", "no:xdist", "--backend=sqlite", "--randomly-seed=3",
+        "test_backend.py::test_sees_its_own_write[sqlite]",
+    ]  # fmt: skip
+
+    replay = shlex.split(lines[-3])
+    order_file = harness_project.path / replay[3].removeprefix("--replay=")
+    recording = json.loads((order_file.parent / "run.json").read_text())
+    assert recording["backends"] == ["sqlite"]
+    assert recording["seed"] == 3
+    # The harness's run directory and the recorded run are one and the same.
+    assert f"dualstore: run {order_file.parent.name};" in first.stdout.str()
+
+    # The printed replay, with no --backend: the backend comes from run.json.
+    again = harness_project.run(sys.executable, *replay[1:], "-p", "no:cacheprovider")
+    assert failed_ids(again) == failed_ids(first)
+    assert "backends: sqlite;" in again.stdout.str()
+    assert "replaying " in again.stdout.str()

@@ -49,6 +49,7 @@ from storage.api import (
 from storage.errors import (
     Conflict,
     GuardError,
+    LoginRefused,
     MigrationError,
     NotFound,
     SerializationError,
@@ -110,6 +111,7 @@ __all__ = [
     "JobFilter",
     "JobState",
     "JsonObject",
+    "LoginRefused",
     "MigrationError",
     "MigrationStatus",
     "NewAiJob",

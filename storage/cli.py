@@ -28,7 +28,7 @@ from datetime import timedelta
 
 import storage
 from storage.api import Database
-from storage.errors import SerializationError, StorageError, Unavailable
+from storage.errors import LoginRefused, SerializationError, StorageError, Unavailable
 from storage.url import parse_url, redact
 
 DEFAULT_URL = "sqlite:///dualstore.db"
@@ -126,17 +126,12 @@ def _check(args: argparse.Namespace) -> int:
                 return EXIT_OK
         except (Unavailable, SerializationError) as exc:  # worth another try…
             last = exc
-            if _login_refused(exc):  # …unless the server said no: retrying cannot help
+            if isinstance(exc, LoginRefused):  # …unless the server said no: retrying cannot help
                 break
         if attempt < attempts:
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
     raise Unavailable(f"database not reachable after {attempt} attempt(s): {last}")
-
-
-def _login_refused(exc: StorageError) -> bool:
-    # SQLSTATE class 28 (invalid authorization) on the driver error the storage error wraps.
-    return str(getattr(exc.__cause__, "sqlstate", None) or "").startswith("28")
 
 
 # --------------------------------------------------------------------------- derived data

@@ -60,6 +60,14 @@ class Unavailable(StorageError):
     code = "HSK-503-UNAVAILABLE"
 
 
+class LoginRefused(Unavailable):
+    """The server refused the login (bad user or password, no pg_hba.conf entry).
+
+    Retrying cannot help, so retry loops stop at once on this subclass of `Unavailable`."""
+
+    code = "HSK-401-LOGIN-REFUSED"
+
+
 class SerializationError(StorageError):
     """A concurrent transaction won (serialization failure, deadlock, database busy)."""
 
@@ -75,6 +83,7 @@ class StatementTimeout(StorageError):
 __all__ = [
     "Conflict",
     "GuardError",
+    "LoginRefused",
     "MigrationError",
     "NotFound",
     "SerializationError",

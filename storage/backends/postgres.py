@@ -28,6 +28,7 @@ from storage.backends._base import SqlDatabase
 from storage.backends._driver import Driver, Params, Row, Settings
 from storage.errors import (
     Conflict,
+    LoginRefused,
     SerializationError,
     StatementTimeout,
     StorageError,
@@ -59,6 +60,26 @@ for _text in _sql.shared_statements().values():
     pyformat(_text)
 
 
+#: libpq reports a refused login without an SQLSTATE; these phrases are how it says so
+_LOGIN_REFUSED_PHRASES = (
+    "authentication failed",
+    "no pg_hba.conf entry",
+    "no password supplied",
+)
+
+
+_UNKNOWN_ROLE = re.compile(r'role "[^"]*" does not exist')
+
+
+def _login_refused(state: str, detail: str) -> bool:
+    lowered = detail.lower()
+    return (
+        state.startswith("28")
+        or any(phrase in lowered for phrase in _LOGIN_REFUSED_PHRASES)
+        or _UNKNOWN_ROLE.search(lowered) is not None
+    )
+
+
 def map_error(exc: psycopg.Error, url: DatabaseUrl) -> StorageError:
     """The `storage.errors` type for a psycopg error, by SQLSTATE (raise it ``from`` exc)."""
     state = exc.sqlstate or ""
@@ -79,8 +100,10 @@ def map_error(exc: psycopg.Error, url: DatabaseUrl) -> StorageError:
         return SerializationError(f"concurrent transaction won ({state}) in {where}: {detail}")
     if state == "57014":
         return StatementTimeout(f"statement cancelled ({state}) in {where}: {detail}")
+    if isinstance(exc, psycopg.OperationalError) and _login_refused(state, detail):
+        return LoginRefused(f"login refused{f' ({state})' if state else ''}: {where}: {detail}")
     if (
-        state.startswith(("08", "28", "53"))
+        state.startswith(("08", "53"))
         or state in ("57P01", "57P02", "57P03", "3D000")
         or (not state and isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError))
     ):

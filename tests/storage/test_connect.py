@@ -6,11 +6,15 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 import storage
-from storage.errors import Unavailable, ValidationError
+from storage.api import Capability
+from storage.cli import main
+from storage.errors import LoginRefused, Unavailable, ValidationError
+from storage.testing.isolation import BackendUnderTest
 
 
 def test_sqlite_in_a_missing_directory_is_unavailable(tmp_path: Path) -> None:
@@ -82,3 +86,21 @@ def test_import_and_sqlite_work_without_psycopg(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "refused: the postgres backend needs the psycopg package" in done.stdout
+
+
+@pytest.mark.requires(Capability.SERVER)
+def test_refused_login_is_typed_and_not_retried(
+    backend: BackendUnderTest, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parts = urlsplit(backend.info.target)
+    url = urlunsplit(parts._replace(netloc=f"no_such_role:pa55word@{parts.hostname}:{parts.port}"))
+    with pytest.raises(LoginRefused) as refused:
+        storage.connect(url)
+    assert isinstance(refused.value, Unavailable)
+    assert "pa55word" not in str(refused.value)
+
+    # A retry loop stops at the first refusal: retrying a wrong login cannot help.
+    assert main(["check", "--url", url, "--attempts", "5", "--delay", "5"]) == 1
+    err = capsys.readouterr().err
+    assert "after 1 attempt(s): login refused" in err
+    assert "pa55word" not in err

@@ -294,15 +294,17 @@ def redacted(args: Sequence[str]) -> list[str]:
 
 
 def _without_seed(args: list[str]) -> list[str]:
-    """The arguments minus any `--randomly-seed` (the recorded seed is appended instead)."""
+    """The arguments minus any `--randomly-seed` or `-p no:randomly` (the recorded seed, or
+    `-p no:randomly` for an unshuffled run, is appended instead)."""
     kept: list[str] = []
-    skip_next = False
     for arg in args:
-        if skip_next:
-            skip_next = False
-        elif arg == "--randomly-seed":
-            skip_next = True
-        elif not arg.startswith("--randomly-seed="):
+        if (
+            kept
+            and kept[-1] in ("--randomly-seed", "-p")
+            and (kept[-1] == "--randomly-seed" or arg == "no:randomly")
+        ):
+            kept.pop()
+        elif not arg.startswith(("--randomly-seed=", "-pno:randomly")):
             kept.append(arg)
     return kept
 

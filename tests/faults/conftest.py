@@ -150,6 +150,11 @@ class InnerRuns:
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OUTER_ENV_PREFIXES)}
         env.pop("PYTEST_ADDOPTS", None)
         env["COLUMNS"] = "400"  # summary lines uncut: the error type and message show
+        # Run temp dirs go inside the project: a killed run's dir goes with the test's
+        # tmp_path instead of waiting in the shared temp root for a later run's reaper.
+        tmp = self.project / "tmp"
+        tmp.mkdir(exist_ok=True)
+        env["TMPDIR"] = str(tmp)
         output = self.project / f"inner-{len(self.runs)}.log"
         with output.open("wb") as sink:
             process = subprocess.Popen(

@@ -78,3 +78,6 @@ def test_ci_run_fails_when_one_backends_suites_fail(tmp_path: Path) -> None:
     assert result.returncode == 1, output
     assert "test_planted_backend_specific_failure[postgres]" in output
     assert "CI failed: tests-postgres-url" in output
+    # The failing session ends with the commands that reproduce it.
+    assert "reproduce with:\n  nox -s repro -- .dualstore/runs/" in output
+    assert "nox -s tests-postgres -- -n0 --randomly-seed=" in output

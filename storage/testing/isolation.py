@@ -44,15 +44,15 @@ RESETS: Final[dict[str, Callable[[Database], None]]] = {
 }
 
 
-def caused_by_unavailable(exc: BaseException | None) -> bool:
-    """True if `exc` or an exception in its chain is `storage.errors.Unavailable`."""
+def unavailable_in(exc: BaseException | None) -> Unavailable | None:
+    """`exc` or the first exception in its chain that is `storage.errors.Unavailable`."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         if isinstance(exc, Unavailable):
-            return True
+            return exc
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
-    return False
+    return None
 
 
 def _prepare(store: WorkerStore) -> None:

@@ -26,7 +26,8 @@ import pytest
 
 import storage
 from storage.errors import StorageError, Unavailable
-from storage.testing.reporting import BACKEND_PROPERTY
+from storage.testing.isolation import unavailable_in
+from storage.testing.reporting import backend_of
 from storage.testing.runinfo import RUN_INFO
 
 #: connect timeout of the check that confirms an outage (seconds)
@@ -39,22 +40,6 @@ RECHECK_SECONDS = 5.0
 class _Down:
     first_failure: str
     checked_at: float
-
-
-def _unavailable_in(exc: BaseException | None) -> Unavailable | None:
-    seen = 0
-    while exc is not None and seen < 20:
-        if isinstance(exc, Unavailable):
-            return exc
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return None
-
-
-def _backend_of(item: pytest.Item) -> str | None:
-    for key, value in item.user_properties:
-        if key == BACKEND_PROPERTY:
-            return str(value)
-    return None
 
 
 class OutageBreaker:
@@ -80,7 +65,7 @@ class OutageBreaker:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        backend = _backend_of(item)
+        backend = backend_of(item)
         down = self.down.get(backend) if backend else None
         if backend is None or down is None:
             return
@@ -100,10 +85,10 @@ class OutageBreaker:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        backend = _backend_of(item)
+        backend = backend_of(item)
         if call.excinfo is None or backend is None or backend in self.down:
             return report
-        unavailable = _unavailable_in(call.excinfo.value)
+        unavailable = unavailable_in(call.excinfo.value)
         url = self._url(backend)
         if unavailable is not None and url is not None and not self._answers(url):
             summary = " ".join(str(unavailable).split())[:200]

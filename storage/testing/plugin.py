@@ -38,9 +38,9 @@ from storage.testing.isolation import (
     COMMITS_MARKER,
     REQUIRES_MARKER,
     BackendUnderTest,
-    caused_by_unavailable,
     committed,
     rolled_back,
+    unavailable_in,
 )
 from storage.testing.provision import DEFAULT_REAP_GRACE, PROVISIONERS
 from storage.testing.runinfo import (
@@ -241,7 +241,7 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if call.excinfo is not None and caused_by_unavailable(call.excinfo.value):
+    if call.excinfo is not None and unavailable_in(call.excinfo.value) is not None:
         report.user_properties.append((reporting.UNAVAILABLE_PROPERTY, True))
     return report
 

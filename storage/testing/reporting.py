@@ -21,8 +21,9 @@ BACKEND_PROPERTY: Final = "dualstore_backend"
 UNAVAILABLE_PROPERTY: Final = "dualstore_unavailable"
 
 
-def backend_of(report: pytest.TestReport) -> str | None:
-    for key, value in report.user_properties:
+def backend_of(test: pytest.Item | pytest.TestReport) -> str | None:
+    """The backend a test ran on (recorded in its user properties; None if it took none)."""
+    for key, value in test.user_properties:
         if key == BACKEND_PROPERTY:
             return str(value)
     return None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
@@ -21,7 +22,7 @@ import pytest
 
 from storage.api import Backend
 from storage.errors import ValidationError
-from storage.testing.provision import PROVISIONERS
+from storage.testing.provision import DEFAULT_REAP_GRACE, PROVISIONERS
 from storage.testing.runinfo import SecretUrl
 from storage.url import parse_url
 
@@ -44,6 +45,8 @@ class HarnessConfig:
     db_ready_timeout: float
     #: where to look for pg_ctl instead of the usual places (None = usual places)
     pg_bindir: Path | None
+    #: leftovers of dead runs younger than this are left alone (clock skew, slow starts)
+    reap_grace: timedelta = DEFAULT_REAP_GRACE
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +107,19 @@ PG_BINDIR = Option(
         "`pg_config --bindir`, then /usr/lib/postgresql/*/bin and /usr/pgsql-*/bin."
     ),
 )
-OPTIONS: Final = (BACKEND, POSTGRES_URL, READY_TIMEOUT, PG_BINDIR)
+REAP_GRACE = Option(
+    dest="dualstore_reap_grace",
+    flag="--reap-grace",
+    ini="reap_grace",
+    env="DUALSTORE_REAP_GRACE",
+    metavar="SECONDS",
+    help=(
+        "At the start of a run, schemas and temp dirs of dead runs (their run lock free) are "
+        "removed once they are older than this. Live runs are never touched. "
+        f"Default {DEFAULT_REAP_GRACE.total_seconds():g}."
+    ),
+)
+OPTIONS: Final = (BACKEND, POSTGRES_URL, READY_TIMEOUT, PG_BINDIR, REAP_GRACE)
 
 
 def register(parser: pytest.Parser) -> None:
@@ -184,15 +199,18 @@ def _parse_postgres_url(raw: str | list[str] | None, source: str) -> str | None:
     return SecretUrl(url)
 
 
-def _parse_timeout(raw: str | list[str] | None, source: str) -> float:
+def _parse_seconds(
+    raw: str | list[str] | None, source: str, *, default: float, allow_zero: bool = False
+) -> float:
     if raw is None:
-        return DEFAULT_READY_TIMEOUT
+        return default
     try:
         value = float(str(raw))
     except ValueError:
         raise _usage(source, f"expected a number of seconds, got {raw!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise _usage(source, f"expected a positive number of seconds, got {raw!r}")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        kind = "non-negative" if allow_zero else "positive"
+        raise _usage(source, f"expected a {kind} number of seconds, got {raw!r}")
     return value
 
 
@@ -211,10 +229,15 @@ def load(config: pytest.Config) -> HarnessConfig:
     raw_url, url_source = _raw(config, POSTGRES_URL)
     raw_timeout, timeout_source = _raw(config, READY_TIMEOUT)
     raw_bindir, bindir_source = _raw(config, PG_BINDIR)
+    raw_grace, grace_source = _raw(config, REAP_GRACE)
+    grace = _parse_seconds(
+        raw_grace, grace_source, default=DEFAULT_REAP_GRACE.total_seconds(), allow_zero=True
+    )
     return HarnessConfig(
         backends=_parse_backends(raw_backends, backends_source),
         backends_explicit=raw_backends is not None,
         postgres_url=_parse_postgres_url(raw_url, url_source),
-        db_ready_timeout=_parse_timeout(raw_timeout, timeout_source),
+        db_ready_timeout=_parse_seconds(raw_timeout, timeout_source, default=DEFAULT_READY_TIMEOUT),
         pg_bindir=_parse_bindir(raw_bindir, bindir_source),
+        reap_grace=timedelta(seconds=grace),
     )

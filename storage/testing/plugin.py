@@ -42,7 +42,7 @@ from storage.testing.isolation import (
     rolled_back,
     unavailable_in,
 )
-from storage.testing.provision import DEFAULT_REAP_GRACE, PROVISIONERS
+from storage.testing.provision import PROVISIONERS
 from storage.testing.runinfo import (
     RUN_INFO,
     SINGLE_PROCESS_WORKER,
@@ -142,7 +142,7 @@ def _provision_all(harness: Harness) -> None:
     cfg, run = harness.cfg, harness.run
     harness.tempdir = RunTempDir(run.run_id)
     stop = partial(pgbin.stop_leftover_server, pg_bindir=cfg.pg_bindir)
-    reaped = reap_temp_dirs(DEFAULT_REAP_GRACE, stop)
+    reaped = reap_temp_dirs(cfg.reap_grace, stop)
     if reaped:
         harness.notes.append(f"removed {len(reaped)} temp dir(s) of dead runs")
     for name in cfg.backends:

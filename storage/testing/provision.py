@@ -397,7 +397,7 @@ class PostgresProvisioner:
             wait_ready(url, timeout=cfg.db_ready_timeout, started=began)
             cleanups.append(RunLock(url, run_id).release)
             cleanups.append(lambda: drop_run_schemas(url, run_id))
-            reaped = reap(url)
+            reaped = reap(url, older_than=cfg.reap_grace)
             info = stores.probe("postgres", url, target=url, source=source, started=started)
         except BaseException:
             stores.undo(cleanups)

@@ -38,16 +38,6 @@ def test_step(db, step):
 """
 # In the temp project of the "next run" only: the age guard (2 minutes, a second guard
 # behind the advisory lock) set to zero, standing in for a run started 2 minutes later.
-NO_AGE_GUARD = """
-from datetime import timedelta
-from functools import partial
-
-from storage.testing import provision
-
-provision.reap = partial(provision.reap, older_than=timedelta(0))
-"""
-
-
 SUMMARY_RE = re.compile(r"^(FAILED|ERROR) (\S+) - (.*)$", re.MULTILINE)
 WENT_AWAY_RE = re.compile(
     r"dualstore: postgres: .*the backend went away: (\d+) test\(s\) failed with "
@@ -126,9 +116,11 @@ def test_server_stopped_mid_run_fails_tests_with_unavailable(
     pg_server.start()
     left = store_schemas(pg_server)
     assert left, "expected the dead run's schemas to be left while the server was down"
-    pytester.makeconftest(NO_AGE_GUARD)
     pytester.makepyfile(test_steps=steps(count=2, pause=0))
-    status, output = inner.start(*postgres_args(pg_server.url(), "-n", "0")).wait(timeout=120)
+    # --reap-grace=0 stands in for "the next run, some minutes later"
+    status, output = inner.start(*postgres_args(pg_server.url(), "-n", "0", "--reap-grace=0")).wait(
+        timeout=120
+    )
     assert status == pytest.ExitCode.OK, output
     assert f"reaped {len(left)} schema(s) of dead runs: {', '.join(sorted(left))}" in output
     assert store_schemas(pg_server) == []
@@ -243,15 +235,13 @@ def test_killed_run_leaves_schemas_that_are_reaped(
     assert "reaped 0 schema(s)" in dualstore("reap", "--url", url).stdout
 
     # The next run reaps them at its start, and leaves nothing of its own.
-    pytester.makeconftest(NO_AGE_GUARD)
     pytester.makepyfile(test_steps=steps(count=3, pause=0))
-    status, output = inner.start(*postgres_args(url, "-n", "2")).wait(timeout=120)
+    status, output = inner.start(*postgres_args(url, "-n", "2", "--reap-grace=0")).wait(timeout=120)
     assert status == pytest.ExitCode.OK, output
     assert f"reaped 2 schema(s) of dead runs: {', '.join(sorted(left))}" in output
     assert store_schemas(pg_server) == []
 
     # On demand: `dualstore reap` (what `nox -s reap` runs) drops a killed run's schemas.
-    (pytester.path / "conftest.py").unlink()
     pytester.makepyfile(test_steps=steps(count=40, pause=0.5))
     kill_mid_run(inner, url)
     assert len(store_schemas(pg_server)) == 2

@@ -117,8 +117,21 @@ def test_no_pg_ctl_and_no_url_names_the_fix(inner: Inner, tmp_path: Path) -> Non
         ),
         (["--db-ready-timeout", "-1"], {}, "*--db-ready-timeout: expected a positive number*"),
         (["--pg-bindir", "/no/such/dir"], {}, "*--pg-bindir: '/no/such/dir' is not a dir*"),
+        (
+            [],
+            {"DUALSTORE_REAP_GRACE": "soon"},
+            "*env DUALSTORE_REAP_GRACE: expected a number of seconds, got 'soon'*",
+        ),
     ],
-    ids=["malformed-url", "not-postgres", "unknown-backend", "env-backend", "timeout", "bindir"],
+    ids=[
+        "malformed-url",
+        "not-postgres",
+        "unknown-backend",
+        "env-backend",
+        "timeout",
+        "bindir",
+        "reap-grace",
+    ],
 )
 def test_invalid_option_is_a_usage_error_naming_it(
     inner: Inner, args: list[str], env: dict[str, str], expected: str

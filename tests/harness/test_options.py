@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ def read(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Reader:
         "DUALSTORE_POSTGRES_URL",
         "DUALSTORE_DB_READY_TIMEOUT",
         "DUALSTORE_PG_BINDIR",
+        "DUALSTORE_REAP_GRACE",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -68,6 +70,14 @@ def test_flag_beats_env_beats_ini(read: Reader) -> None:
     assert read(*flags, ini=ini, env=env) == HarnessConfig(
         ("sqlite",), True, "postgresql://flag@h/db", 9.0, None
     )
+
+
+def test_reap_grace_may_be_zero_but_not_negative(read: Reader) -> None:
+    assert read().reap_grace == timedelta(minutes=2)
+    assert read("--reap-grace", "0").reap_grace == timedelta(0)
+    assert read(env={"DUALSTORE_REAP_GRACE": "90"}).reap_grace == timedelta(seconds=90)
+    with pytest.raises(pytest.UsageError, match="--reap-grace: expected a non-negative"):
+        read("--reap-grace", "-5")
 
 
 def test_repeated_and_comma_separated_backends_keep_run_order(read: Reader) -> None:

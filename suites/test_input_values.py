@@ -121,6 +121,8 @@ JSON_VALUES: list[dict[str, Any]] = [
     {"float": 0.1, "exp": 1.5e300, "tiny": 5e-324, "zero": -0.0},
     {"quotes": 'it\'s "quoted" \\ back', "sql": "'; DROP TABLE blocks; --"},
     {"empty": "", "list": [], "obj": {}, "null": None, "false": False},
+    # NUL inside JSON is stored escaped (\u0000), so unlike plain text it round-trips on both
+    {"nul": "a\x00b", "key\x00": ["\x00"]},
 ]
 
 

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 #: for setups where session locks are unreliable (e.g. a transaction-mode pooler).
 DEFAULT_REAP_GRACE: Final = timedelta(minutes=2)
 #: a throwaway server exists only for tests: durability off makes it several times faster
+THROWAWAY_COLLATION: Final = "en-US"
 SERVER_SETTINGS: Final = "-c synchronous_commit=off -c full_page_writes=off"  # -F: fsync off
 _ADMIN_CONNECT_TIMEOUT: Final = 10
 
@@ -113,13 +114,19 @@ def drop_schema(url: str, schema: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def create_database(url: str, name: str) -> str:
+def create_database(url: str, name: str, *, icu_locale: str | None = None) -> str:
     """Create a database on `url`'s server; return its URL (tests that must not share
-    a database with concurrent runs use one of their own)."""
+    a database with concurrent runs use one of their own). With `icu_locale`, the
+    database's default collation is that ICU locale (a linguistic order, not code points)."""
     from psycopg import sql
 
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if icu_locale is not None:
+        statement += sql.SQL(
+            " TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE {} LOCALE 'C'"
+        ).format(sql.Literal(icu_locale))
     with _admin(url) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.execute(statement)
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
@@ -393,7 +400,12 @@ class PostgresProvisioner:
                 )
                 cleanups.append(server.stop)
                 server.start()
-                url, source = server.url, server.description
+                wait_ready(server.url, timeout=cfg.db_ready_timeout, started=began)
+                # The suites' database gets a linguistic collation (where "apple" sorts
+                # before "Zebra"), unlike the C-ordered default: text ordering that leaks
+                # into SQL then fails on this leg instead of passing by luck.
+                url = create_database(server.url, "dualstore", icu_locale=THROWAWAY_COLLATION)
+                source = f"{server.description}, collation ICU {THROWAWAY_COLLATION}"
             wait_ready(url, timeout=cfg.db_ready_timeout, started=began)
             cleanups.append(RunLock(url, run_id).release)
             cleanups.append(lambda: drop_run_schemas(url, run_id))

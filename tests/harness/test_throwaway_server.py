@@ -40,6 +40,7 @@ def test_one_throwaway_server_per_run_and_nothing_left(inner: Inner) -> None:
     result.stdout.fnmatch_lines(
         [
             "dualstore: postgres: PostgreSQL *, throwaway server at 127.0.0.1:* (pg_ctl *), "
+            "collation ICU en-US, "
             "ready in * s",
             "dualstore: postgres: 6 passed, 0 failed, 0 skipped, 0 errors",
         ]

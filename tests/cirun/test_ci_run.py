@@ -1,8 +1,7 @@
 """`.ci/run` fails when the audit fails and when one backend's suites fail.
 
 Each test copies the working tree, plants one fault, and runs the real `.ci/run` (limited
-to the step under test with DUALSTORE_CI_STEPS) in the copy, as CI would. These live apart
-from tests/ci because `nox -s audit` runs tests/ci: running it from here would recurse.
+to the step under test with DUALSTORE_CI_STEPS) in the copy, as CI would.
 """
 
 from __future__ import annotations

@@ -152,11 +152,12 @@ class ContentMixin(IndexesMixin):
         check_write_context(ctx)
         wanted = text(document_id, "document_id")
         with self._writing():
-            count = self._one(_sql.COUNT_DOCUMENT_BLOCKS, {"document_id": wanted})
+            # Delete the blocks first and count what went: a block added concurrently
+            # between a count and the cascade would otherwise be deleted uncounted.
+            blocks = self._affected(_sql.DELETE_DOCUMENT_BLOCKS, {"document_id": wanted})
             row = self._one(_sql.DELETE_DOCUMENT, {"id": wanted})
             if row is None:
                 raise NotFound(f"document {wanted!r} does not exist")
-            blocks = int(count["block_count"]) if count else 0
             self._bump_counters(row["workspace_id"], CounterDelta(documents=-1, blocks=-blocks))
 
     # ----------------------------------------------------------------------- blocks

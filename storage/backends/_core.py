@@ -111,7 +111,7 @@ class CoreDatabase:
         with driver.pinned() as conn:
             self._local.pin = _Pin(conn)
             try:
-                driver.run(conn, driver.sql("begin_write") if write else _sql.BEGIN)
+                driver.run(conn, driver.sql("begin_write" if write else "begin_read"))
                 level = _Level()
                 try:
                     yield level

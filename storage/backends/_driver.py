@@ -103,9 +103,12 @@ class Driver(ABC, Generic[ConnT]):
 
     def prepare_schema(self, conn: ConnT) -> None:
         """Create the namespace the application's tables live in, if the backend has one."""
-        statement = self.sql("create_schema")
-        if statement and self.settings.schema:
-            self.run(conn, statement.format(schema=self.settings.schema))
+        schema, statement = self.settings.schema, self.sql("create_schema")
+        if not statement or not schema:
+            return
+        existing, _ = self.run(conn, self.sql("schema_exists"), {"schema": schema})
+        if not existing:
+            self.run(conn, statement.format(schema=schema))
 
     def table_names(self, conn: ConnT) -> list[str]:
         """The tables of the application's namespace (SQLite's own tables left out)."""

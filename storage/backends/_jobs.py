@@ -275,7 +275,9 @@ class JobsMixin(IndexesMixin):
                         doomed.append(row)
             if not dry_run:
                 # Workflow runs and node executions go with their job (foreign-key cascade).
-                self._many(_sql.DELETE_JOB, [{"id": r["id"]} for r in doomed])
+                # One statement per job, re-checking `pinned`: a job pinned since the read
+                # above stays (and is not reported).
+                doomed = [r for r in doomed if self._affected(_sql.DELETE_JOB, {"id": r["id"]})]
                 per_workspace: dict[str | None, int] = {}
                 for row in doomed:
                     per_workspace[row["workspace_id"]] = (

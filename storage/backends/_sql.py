@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Final
 
 # --------------------------------------------------------------------------- transactions
-BEGIN: Final = "BEGIN"
 COMMIT: Final = "COMMIT"
 ROLLBACK: Final = "ROLLBACK"
 # Savepoints are named sp_<depth> by the transaction code (never from user input).
@@ -71,9 +70,6 @@ SELECT_DOCUMENTS: Final = (
 )
 SELECT_DOCUMENT: Final = f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = :id"
 DELETE_DOCUMENT: Final = "DELETE FROM documents WHERE id = :id RETURNING workspace_id"
-COUNT_DOCUMENT_BLOCKS: Final = (
-    "SELECT COUNT(*) AS block_count FROM blocks WHERE document_id = :document_id"
-)
 
 # --------------------------------------------------------------------------- blocks
 INSERT_BLOCK: Final = (
@@ -172,7 +168,7 @@ SELECT_FINISHED_JOBS: Final = (
     "SELECT id, workspace_id, kind, pinned, created_at FROM ai_jobs "
     f"WHERE state IN {_TERMINAL_JOB_STATES}"
 )
-DELETE_JOB: Final = "DELETE FROM ai_jobs WHERE id = :id"
+DELETE_JOB: Final = "DELETE FROM ai_jobs WHERE id = :id AND pinned = 0"
 
 # --------------------------------------------------------------------------- workflows
 INSERT_RUN: Final = (
@@ -291,15 +287,25 @@ RESET_DATA: Final = (
 #  - connection_setup: SQLite leaves foreign keys off unless each connection turns them on
 #    (PostgreSQL's session settings come with the connection options instead).
 #  - server_version: how each server names its version (SQLite's comes from the library).
-#  - create_schema: only PostgreSQL has schemas (the name is a validated identifier).
+#  - begin_read: a read that takes several statements (a canvas graph, a search) sees one
+#    snapshot. SQLite's deferred BEGIN does that; PostgreSQL's default READ COMMITTED would
+#    let each statement see other transactions' newer commits.
+#  - create_schema / schema_exists: only PostgreSQL has schemas (the name is a validated
+#    identifier); CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+#    schema exists, so it runs only when the schema is missing.
 #  - lock_migrations: PostgreSQL serialises concurrent migration runners with a table lock;
 #    on SQLite BEGIN IMMEDIATE has already done it.
 #  - catalog_*: each database describes its schema in its own catalog.
 PER_BACKEND_SQL: Final[dict[str, dict[str, str]]] = {
+    "begin_read": {"sqlite": "BEGIN", "postgres": "BEGIN ISOLATION LEVEL REPEATABLE READ"},
     "begin_write": {"sqlite": "BEGIN IMMEDIATE", "postgres": "BEGIN"},
     "connection_setup": {"sqlite": "PRAGMA foreign_keys = ON", "postgres": ""},
     "server_version": {"sqlite": "", "postgres": "SHOW server_version"},
     "create_schema": {"sqlite": "", "postgres": 'CREATE SCHEMA IF NOT EXISTS "{schema}"'},
+    "schema_exists": {
+        "sqlite": "",
+        "postgres": "SELECT 1 FROM pg_namespace WHERE nspname = :schema",
+    },
     "lock_migrations": {
         "sqlite": "",
         "postgres": "LOCK TABLE schema_migrations IN SHARE ROW EXCLUSIVE MODE",

@@ -167,15 +167,17 @@ class PostgresDriver(Driver[Connection]):
         try:
             with psycopg.connect(self._conninfo, autocommit=True) as conn:
                 row = conn.execute(self.sql("server_version")).fetchone()
+        # The driver error stays the cause, but without its frames: they hold the conninfo
+        # (with the password) as arguments, which pytest prints in long tracebacks.
         except psycopg.ProgrammingError as exc:
             raise ValidationError(
                 f"invalid PostgreSQL URL {self.url.redacted}: {self.url.scrub(str(exc))}"
-            ) from exc
+            ) from exc.with_traceback(None)
         except psycopg.Error as exc:
             mapped = map_error(exc, self.url)
-            if isinstance(mapped, Unavailable):
-                raise mapped from exc
-            raise Unavailable(f"cannot connect to {self.url.redacted}: {mapped}") from exc
+            if not isinstance(mapped, Unavailable):
+                mapped = Unavailable(f"cannot connect to {self.url.redacted}: {mapped}")
+            raise mapped from exc.with_traceback(None)
         return str(row[0]) if row else "unknown"
 
     @contextmanager

@@ -172,16 +172,24 @@ class RunLock:
     """
 
     def __init__(self, url: str, run_id: str) -> None:
-        self._conn = _connect_admin(url, application_name=f"{NAME_PREFIX} run {run_id}")
-        row = self._conn.execute(
-            "SELECT pg_try_advisory_lock(%s)", (run_lock_key(run_id),)
-        ).fetchone()
+        # Opened through `_admin` (typed errors, no password in tracebacks) but kept open:
+        # the lock lives as long as this connection.
+        self._session = _admin(url, application_name=f"{NAME_PREFIX} run {run_id}")
+        self._conn = self._session.__enter__()
+        try:
+            row = self._conn.execute(
+                "SELECT pg_try_advisory_lock(%s)", (run_lock_key(run_id),)
+            ).fetchone()
+        except BaseException as exc:
+            # Through the session's exit: it closes the connection and maps the error.
+            self._session.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         if not row or not row[0]:
-            self._conn.close()
-            raise RuntimeError(f"run lock for {run_id} is already held (duplicate run id?)")
+            self.release()
+            raise StorageError(f"run lock for {run_id} is already held (duplicate run id?)")
 
     def release(self) -> None:
-        self._conn.close()
+        self._session.__exit__(None, None, None)
 
 
 @contextmanager
@@ -211,6 +219,7 @@ def reap(
             by_run.setdefault(f"{match['stamp']}_{match['nonce']}", []).append(schema)
     dropped: list[str] = []
     from psycopg import sql
+    from psycopg.errors import LockNotAvailable
 
     with _admin(url) as conn:
         # A schema a half-dead server backend still locks is left for the next reap.
@@ -225,9 +234,14 @@ def reap(
                 continue  # a live run holds it
             try:
                 for schema in schemas:
-                    conn.execute(
-                        sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
-                    )
+                    try:
+                        conn.execute(
+                            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                                sql.Identifier(schema)
+                            )
+                        )
+                    except LockNotAvailable:
+                        continue  # still locked by a dying backend: the next reap gets it
                     dropped.append(schema)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
@@ -393,6 +407,7 @@ class PostgresProvisioner:
         try:
             if cfg.postgres_url:
                 url, source = cfg.postgres_url, f"URL {redact(cfg.postgres_url)}"
+                wait_ready(url, timeout=cfg.db_ready_timeout, started=began)
             else:
                 _require("pytest_postgresql", "it starts the throwaway server")
                 server = ThrowawayServer(
@@ -406,11 +421,20 @@ class PostgresProvisioner:
                 # into SQL then fails on this leg instead of passing by luck.
                 url = create_database(server.url, "dualstore", icu_locale=THROWAWAY_COLLATION)
                 source = f"{server.description}, collation ICU {THROWAWAY_COLLATION}"
-            wait_ready(url, timeout=cfg.db_ready_timeout, started=began)
             cleanups.append(RunLock(url, run_id).release)
             cleanups.append(lambda: drop_run_schemas(url, run_id))
             reaped = reap(url, older_than=cfg.reap_grace)
             info = stores.probe("postgres", url, target=url, source=source, started=started)
+        except StorageError as exc:
+            # The server answered the readiness query, then failed the run's setup (a
+            # missing privilege, a lost connection): stop the run with the reason.
+            stores.undo(cleanups)
+            raise BackendUnavailable(
+                "postgres",
+                f"setting up the run failed: {exc}",
+                "check that the URL's user may create schemas (and, for a throwaway "
+                "server, databases) and that the server stays up; rerun to retry.",
+            ) from None
         except BaseException:
             stores.undo(cleanups)
             raise

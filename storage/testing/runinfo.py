@@ -197,9 +197,6 @@ class RunInfo:
     def tally(self, backend: str) -> BackendTally:
         return self.tallies.setdefault(backend, BackendTally())
 
-    def backend_went_away(self, backend: str) -> bool:
-        return self.tally(backend).unavailable > 0
-
     def summary_lines(self) -> list[str]:
         return [self.tally(name).line(name) for name in self.backends]
 

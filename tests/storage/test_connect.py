@@ -16,6 +16,8 @@ from storage.cli import main
 from storage.errors import LoginRefused, Unavailable, ValidationError
 from storage.testing.isolation import BackendUnderTest
 
+pytest_plugins = ["pytester"]
+
 
 def test_sqlite_in_a_missing_directory_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(Unavailable, match="SQLITE_CANTOPEN") as refused:
@@ -104,3 +106,23 @@ def test_refused_login_is_typed_and_not_retried(
     err = capsys.readouterr().err
     assert "after 1 attempt(s): login refused" in err
     assert "pa55word" not in err
+
+
+def test_no_password_in_a_long_traceback_of_a_failed_connect(pytester: pytest.Pytester) -> None:
+    # pytest prints every frame's arguments in long tracebacks. The caller's own frames
+    # show the URL the caller passed; the driver's frames, which hold the conninfo built
+    # from it (`password=...`), must not travel with the storage error.
+    pytester.makepyfile(
+        test_inner="""
+        import storage
+
+        def test_connect():
+            password = "".join(["Super", "Secret99"])  # not in the source pytest shows
+            storage.connect(f"postgresql://u:{password}@127.0.0.1:1/db", connect_timeout=2)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:dualstore", "-p", "no:randomly", "--tb=long")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["E * storage.errors.Unavailable: *u:***@127.0.0.1:1*"])
+    assert "password=" not in result.stdout.str() + result.stderr.str()
+    assert "psycopg/connection.py" not in result.stdout.str()

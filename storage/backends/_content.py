@@ -199,9 +199,7 @@ class ContentMixin(IndexesMixin):
             **_records.provenance_params(ctx, new_id()),
         }
         with self._writing():
-            owner = self._one(_sql.SELECT_BLOCK_OWNER, {"id": params["id"]})
-            if owner is None:
-                raise NotFound(f"block {params['id']!r} does not exist")
+            owner = self._require(_sql.SELECT_BLOCK_OWNER, params["id"], "block")
             params["now"] = timestamp(self._now(), "now")
             row = self._one(_sql.UPDATE_BLOCK, params)
             assert row is not None
@@ -215,9 +213,7 @@ class ContentMixin(IndexesMixin):
         check_write_context(ctx)
         wanted = text(block_id, "block_id")
         with self._writing():
-            owner = self._one(_sql.SELECT_BLOCK_OWNER, {"id": wanted})
-            if owner is None:
-                raise NotFound(f"block {wanted!r} does not exist")
+            owner = self._require(_sql.SELECT_BLOCK_OWNER, wanted, "block")
             self._affected(_sql.DELETE_BLOCK, {"id": wanted})  # its tokens cascade
             self._bump_counters(owner["workspace_id"], CounterDelta(blocks=-1))
 
@@ -338,12 +334,6 @@ class ContentMixin(IndexesMixin):
             nodes=tuple(sorted(map(_records.canvas_node, nodes), key=lambda n: n.id)),
             edges=tuple(sorted(map(_records.canvas_edge, edges), key=lambda e: e.id)),
         )
-
-    def _require(self, sql: str, key: str, what: str) -> dict[str, Any]:
-        row = self._one(sql, {"id": key})
-        if row is None:
-            raise NotFound(f"{what} {key!r} does not exist")
-        return row
 
 
 def _node_params(node: NewCanvasNode, canvas_id: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from storage.api import Backend, Capability, Transaction
 from storage.backends import _sql
 from storage.backends._driver import Driver, Params, Row
 from storage.backends._values import CLOCK
-from storage.errors import StorageError, Unavailable
+from storage.errors import NotFound, StorageError, Unavailable
 
 DEFAULT_MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -174,6 +174,13 @@ class CoreDatabase:
     def _one(self, sql: str, params: Params | None = None) -> Row | None:
         rows = self._driver.run(self._conn(), sql, params)[0]
         return rows[0] if rows else None
+
+    def _require(self, sql: str, key: str, what: str) -> Row:
+        """The row `sql` finds for `{"id": key}`, or `NotFound` naming `what`."""
+        row = self._one(sql, {"id": key})
+        if row is None:
+            raise NotFound(f"{what} {key!r} does not exist")
+        return row
 
     def _affected(self, sql: str, params: Params | None = None) -> int:
         return self._driver.run(self._conn(), sql, params)[1]

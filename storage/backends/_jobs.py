@@ -51,11 +51,8 @@ class JobsMixin(IndexesMixin):
             "pinned": boolean(job.pinned, "pinned"),
         }
         with self._writing():
-            if (
-                params["workspace_id"] is not None
-                and self._one(_sql.SELECT_WORKSPACE, {"id": params["workspace_id"]}) is None
-            ):
-                raise NotFound(f"workspace {params['workspace_id']!r} does not exist")
+            if params["workspace_id"] is not None:
+                self._require(_sql.SELECT_WORKSPACE, params["workspace_id"], "workspace")
             params["now"] = timestamp(self._now(), "now")
             row = self._one(_sql.INSERT_JOB, params)
             assert row is not None
@@ -135,8 +132,7 @@ class JobsMixin(IndexesMixin):
             "job_id": text(job_id, "job_id"),
         }
         with self._writing():
-            if self._one(_sql.SELECT_JOB, {"id": params["job_id"]}) is None:
-                raise NotFound(f"AI job {params['job_id']!r} does not exist")
+            self._require(_sql.SELECT_JOB, params["job_id"], "AI job")
             params["now"] = timestamp(self._now(), "now")
             row = self._one(_sql.INSERT_RUN, params)
         assert row is not None
@@ -202,8 +198,7 @@ class JobsMixin(IndexesMixin):
             "inputs": json_text({} if inputs is None else inputs, "node inputs"),
         }
         with self._writing():
-            if self._one(_sql.SELECT_RUN, {"id": params["workflow_run_id"]}) is None:
-                raise NotFound(f"workflow run {params['workflow_run_id']!r} does not exist")
+            self._require(_sql.SELECT_RUN, params["workflow_run_id"], "workflow run")
             params["now"] = timestamp(self._now(), "now")
             row = self._one(_sql.INSERT_EXECUTION, params)
         assert row is not None

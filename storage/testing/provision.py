@@ -19,7 +19,7 @@ import math
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -172,24 +172,19 @@ class RunLock:
     """
 
     def __init__(self, url: str, run_id: str) -> None:
-        # Opened through `_admin` (typed errors, no password in tracebacks) but kept open:
-        # the lock lives as long as this connection.
-        self._session = _admin(url, application_name=f"{NAME_PREFIX} run {run_id}")
-        self._conn = self._session.__enter__()
-        try:
-            row = self._conn.execute(
+        # Opened through `_admin` (typed errors, no password in tracebacks); on success the
+        # connection is kept open past this block, since the lock lives as long as it does.
+        with ExitStack() as stack:
+            conn = stack.enter_context(_admin(url, application_name=f"{NAME_PREFIX} run {run_id}"))
+            row = conn.execute(
                 "SELECT pg_try_advisory_lock(%s)", (run_lock_key(run_id),)
             ).fetchone()
-        except BaseException as exc:
-            # Through the session's exit: it closes the connection and maps the error.
-            self._session.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        if not row or not row[0]:
-            self.release()
-            raise StorageError(f"run lock for {run_id} is already held (duplicate run id?)")
+            if not row or not row[0]:
+                raise StorageError(f"run lock for {run_id} is already held (duplicate run id?)")
+            self._open = stack.pop_all()
 
     def release(self) -> None:
-        self._session.__exit__(None, None, None)
+        self._open.close()
 
 
 @contextmanager

@@ -3,7 +3,7 @@
     import storage
     db = storage.connect("sqlite:///app.db")          # or "postgresql://user@host/db"
     db.run_migrations()
-    ws = db.create_workspace("research")
+    ws = db.create_workspace("research", storage.WriteContext.human("ada"))
 
 `connect` is the only way in; it returns a `storage.api.Database`. Every failure is a
 `storage.errors.StorageError` subclass whose message never shows a password.

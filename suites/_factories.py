@@ -30,6 +30,9 @@ HUMAN = WriteContext.human("alice")
 SYSTEM = WriteContext.system("janitor")
 #: an AI write that names neither a job nor a workflow: the guard must refuse it
 SILENT_AI = WriteContext.ai("model-x")
+#: the two half-named AI writes the guard must refuse too (each lacks one of the two ids)
+JOB_ONLY_AI = WriteContext.ai("model-x", job_id=new_id())
+WORKFLOW_ONLY_AI = WriteContext.ai("model-x", workflow_id=new_id())
 
 # Integers are signed 64-bit in the API.
 INT64_MAX = 2**63 - 1
@@ -42,7 +45,7 @@ def unique(prefix: str) -> str:
 
 
 def make_workspace(db: Database, name: str | None = None) -> Workspace:
-    return db.create_workspace(name if name is not None else unique("ws"))
+    return db.create_workspace(name if name is not None else unique("ws"), HUMAN)
 
 
 def make_document(
@@ -89,8 +92,10 @@ def make_run(db: Database, workspace: Workspace | None = None) -> WorkflowRun:
 
 
 def ai_ctx(db: Database, workspace: Workspace) -> WriteContext:
-    """An AI write context that names a real job, so the guard lets it through."""
-    return WriteContext.ai("model-x", job_id=make_job(db, workspace).id)
+    """An AI write context that names a real job and a run of it, so the guard lets it
+    through."""
+    run = make_run(db, workspace)
+    return WriteContext.ai("model-x", job_id=run.job_id, workflow_id=run.id)
 
 
 # --------------------------------------------------------------------------- index oracle

@@ -1,4 +1,8 @@
-"""The write guard: an AI content write must name a job or a workflow run."""
+"""The write guard: an AI content write must name both its job and its workflow run.
+
+Handshake's guard (`validate_write`) refuses an AI write that lacks either id; so does ours,
+for every content-write method, before anything is written.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +26,14 @@ from storage.api import (
 from storage.errors import GuardError
 from suites._factories import (
     HUMAN,
+    JOB_ONLY_AI,
     SILENT_AI,
     SYSTEM,
+    WORKFLOW_ONLY_AI,
+    ai_ctx,
     make_blocks,
     make_canvas,
     make_document,
-    make_job,
     make_run,
     make_workspace,
 )
@@ -50,6 +56,7 @@ def _scene(db: Database) -> Scene:
 
 def _state(db: Database, s: Scene) -> object:
     return (
+        db.list_workspaces(),
         db.list_documents(s.ws.id),
         db.list_blocks(s.doc.id),
         db.get_canvas(s.canvas.id),
@@ -62,6 +69,8 @@ def _state(db: Database, s: Scene) -> object:
 Write = Callable[[Database, Scene, WriteContext], object]
 
 CONTENT_WRITES: dict[str, Write] = {
+    "create_workspace": lambda db, s, ctx: db.create_workspace("new", ctx),
+    "delete_workspace": lambda db, s, ctx: db.delete_workspace(s.ws.id, ctx),
     "create_document": lambda db, s, ctx: db.create_document(s.ws.id, "new", ctx),
     "delete_document": lambda db, s, ctx: db.delete_document(s.doc.id, ctx),
     "create_block": lambda db, s, ctx: db.create_block(s.doc.id, NewBlock("p", "x"), ctx),
@@ -78,26 +87,34 @@ CONTENT_WRITES: dict[str, Write] = {
 }
 
 
+#: AI contexts the guard refuses, each with the ids its message must name as missing
+UNNAMED_AI: dict[str, tuple[WriteContext, tuple[str, ...]]] = {
+    "neither": (SILENT_AI, ("job_id", "workflow_id")),
+    "job-only": (JOB_ONLY_AI, ("workflow_id",)),
+    "workflow-only": (WORKFLOW_ONLY_AI, ("job_id",)),
+    "blank-workflow": (WriteContext.ai("m", job_id="j", workflow_id="  "), ("workflow_id",)),
+    "empty-job": (WriteContext.ai("m", job_id="", workflow_id="w"), ("job_id",)),
+}
+
+
+@pytest.mark.parametrize(("ctx", "missing"), UNNAMED_AI.values(), ids=UNNAMED_AI.keys())
 @pytest.mark.parametrize("write", CONTENT_WRITES.values(), ids=CONTENT_WRITES.keys())
-def test_silent_ai_write_is_refused_before_anything_is_written(db: Database, write: Write) -> None:
+def test_ai_write_lacking_an_id_is_refused_before_anything_is_written(
+    db: Database, write: Write, ctx: WriteContext, missing: tuple[str, ...]
+) -> None:
     scene = _scene(db)
     before = _state(db, scene)
-    with pytest.raises(GuardError, match=r"\S") as refused:
-        write(db, scene, SILENT_AI)
+    with pytest.raises(GuardError) as refused:
+        write(db, scene, ctx)
     assert refused.value.code == "HSK-403-SILENT-EDIT"
+    assert all(name in refused.value.message for name in missing)
     assert _state(db, scene) == before
 
 
 @pytest.mark.parametrize("write", CONTENT_WRITES.values(), ids=CONTENT_WRITES.keys())
-def test_ai_write_naming_a_job_passes(db: Database, write: Write) -> None:
+def test_ai_write_naming_job_and_workflow_passes(db: Database, write: Write) -> None:
     scene = _scene(db)
-    write(db, scene, WriteContext.ai("model-x", job_id=make_job(db, scene.ws).id))
-
-
-@pytest.mark.parametrize("write", CONTENT_WRITES.values(), ids=CONTENT_WRITES.keys())
-def test_ai_write_naming_a_workflow_passes(db: Database, write: Write) -> None:
-    scene = _scene(db)
-    write(db, scene, WriteContext.ai(workflow_id=make_run(db, scene.ws).id))
+    write(db, scene, ai_ctx(db, scene.ws))
 
 
 @pytest.mark.parametrize(
@@ -113,13 +130,13 @@ def test_non_ai_writes_need_no_job(db: Database, ctx: WriteContext) -> None:
 def test_workflow_provenance_is_recorded(db: Database) -> None:
     ws = make_workspace(db)
     run = make_run(db, ws)
-    ctx = WriteContext.ai("planner", workflow_id=run.id)
+    ctx = WriteContext.ai("planner", job_id=run.job_id, workflow_id=run.id)
     block = db.create_block(make_document(db, ws).id, NewBlock("p", "auto"), ctx)
     prov = block.provenance
     assert (prov.actor_kind, prov.actor_id, prov.job_id, prov.workflow_id) == (
         ActorKind.AI,
         "planner",
-        None,
+        run.job_id,
         run.id,
     )
 

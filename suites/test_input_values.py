@@ -56,8 +56,8 @@ def _nul_calls() -> dict[str, Callable[[Database], object]]:
         return lambda db: call(db, make_run(db).id)
 
     return {
-        "workspace-name": lambda db: db.create_workspace(NUL),
-        "workspace-id": lambda db: db.create_workspace("ok", id=NUL),
+        "workspace-name": lambda db: db.create_workspace(NUL, HUMAN),
+        "workspace-id": lambda db: db.create_workspace("ok", HUMAN, id=NUL),
         "get-workspace": lambda db: db.get_workspace(NUL),
         "document-title": lambda db: db.create_document(make_workspace(db).id, NUL, HUMAN),
         "document-id": lambda db: db.create_document(make_workspace(db).id, "t", HUMAN, id=NUL),
@@ -176,7 +176,7 @@ HOSTILE = {
 
 @pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
 def test_hostile_text_is_stored_verbatim(db: Database, text: str) -> None:
-    ws = db.create_workspace(text)
+    ws = db.create_workspace(text, HUMAN)
     assert db.get_workspace(ws.id).name == text  # type: ignore[union-attr]
     doc = db.create_document(ws.id, text, WriteContext.human(text))
     stored_doc = db.get_document(doc.id)
@@ -248,7 +248,7 @@ def _id_round_trips() -> dict[str, Callable[[Database, str], set[str]]]:
     """Each creates a row with the given caller id and returns the ids read back."""
     return {
         "workspace": lambda db, i: {
-            x.id for x in [db.get_workspace(db.create_workspace(unique("w"), id=i).id)] if x
+            x.id for x in [db.get_workspace(db.create_workspace(unique("w"), HUMAN, id=i).id)] if x
         },
         "document": lambda db, i: {
             d.id

@@ -278,7 +278,7 @@ def test_deleting_a_workspace_cascades_to_everything(db: Database) -> None:
     survivor = make_blocks(db, make_document(db, other), ["cascade me"])[0]
     other_job = make_job(db, other)
 
-    db.delete_workspace(ws.id)
+    db.delete_workspace(ws.id, HUMAN)
 
     assert db.get_document(doc.id) is None
     assert db.get_block(blocks[0].id) is None

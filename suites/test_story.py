@@ -28,7 +28,7 @@ from suites._factories import HUMAN, SILENT_AI
 def test_story(db: Database) -> None:
     # ping -> workspace -> document
     db.ping()
-    ws = db.create_workspace("Research")
+    ws = db.create_workspace("Research", HUMAN)
     assert db.list_workspaces() == [ws]
     doc = db.create_document(ws.id, "Findings", HUMAN)
 
@@ -60,9 +60,12 @@ def test_story(db: Database) -> None:
     job = db.create_ai_job(NewAiJob("summarize", ws.id, inputs={"document": doc.id}))
     assert job.state is JobState.QUEUED
     job = db.update_ai_job_state(job.id, JobState.RUNNING)
-    ai = WriteContext.ai("model-x", job_id=job.id)
+    ai_run = db.create_workflow_run(job.id)
+    ai = WriteContext.ai("model-x", job_id=job.id, workflow_id=ai_run.id)
     summary = db.create_block(doc.id, NewBlock("summary", "Short summary"), ai)
-    assert (summary.provenance.actor_kind, summary.provenance.job_id) == (ActorKind.AI, job.id)
+    prov = summary.provenance
+    assert (prov.actor_kind, prov.job_id, prov.workflow_id) == (ActorKind.AI, job.id, ai_run.id)
+    db.update_workflow_status(ai_run.id, WorkflowStatus.COMPLETED)
     job = db.set_ai_job_outputs(job.id, {"block": summary.id})
     job = db.update_ai_job_state(job.id, JobState.COMPLETED)
     assert db.list_ai_jobs(JobFilter(state=JobState.COMPLETED)) == [job]
@@ -94,7 +97,7 @@ def test_story(db: Database) -> None:
     db.delete_document(doc.id, HUMAN)
     assert db.get_block(summary.id) is None
     assert db.get_counters(ws.id) == WorkspaceCounters(ws.id, 0, 0, 1, 2)
-    db.delete_workspace(ws.id)
+    db.delete_workspace(ws.id, HUMAN)
     assert db.get_canvas(canvas.id) is None
     assert db.get_ai_job(job.id) is None
     assert db.get_workflow_run(run.id) is None

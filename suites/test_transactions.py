@@ -50,7 +50,7 @@ def test_nested_exception_rolls_back_the_inner_level_only(db: Database) -> None:
         outer = make_workspace(db)
         inner_name = unique("inner")
         with pytest.raises(Boom):
-            _abort(db, lambda: db.create_workspace(inner_name))
+            _abort(db, lambda: db.create_workspace(inner_name, HUMAN))
         after = make_workspace(db)
     assert db.list_workspaces() == [outer, after]
 
@@ -97,9 +97,9 @@ def test_set_rollback_discards_without_an_exception(db: Database) -> None:
 
 FailingCall = tuple[type[StorageError], Callable[[Database, Workspace], object]]
 FAILING_CALLS: dict[str, FailingCall] = {
-    "conflict": (Conflict, lambda db, ws: db.create_workspace(ws.name)),
+    "conflict": (Conflict, lambda db, ws: db.create_workspace(ws.name, HUMAN)),
     "not-found": (NotFound, lambda db, _: db.create_document(new_id(), "t", HUMAN)),
-    "validation": (ValidationError, lambda db, _: db.create_workspace("bad\x00name")),
+    "validation": (ValidationError, lambda db, _: db.create_workspace("bad\x00name", HUMAN)),
     "guard": (GuardError, lambda db, ws: db.create_canvas(ws.id, "t", SILENT_AI)),
 }
 

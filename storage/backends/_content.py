@@ -25,6 +25,7 @@ from storage.backends._values import (
     enum_value,
     identifier,
     int64,
+    items,
     json_text,
     nonblank,
     optional_json_text,
@@ -39,22 +40,37 @@ SILENT_EDIT = "HSK-403-SILENT-EDIT"
 
 
 def check_write_context(ctx: WriteContext) -> WriteContext:
-    """The write guard: an AI write must name the job or workflow run it belongs to."""
+    """The write guard, as Handshake's `validate_write` has it: an AI write must name both
+    the job and the workflow run it belongs to. Returns the context with checked values
+    (the actor kind as an `ActorKind`, whatever the caller passed)."""
     if not isinstance(ctx, WriteContext):
         raise ValidationError(f"ctx must be a WriteContext, not {type(ctx).__name__}")
-    kind = enum_value(ActorKind, ctx.actor_kind, "actor kind")
-    for value, what in (
-        (ctx.actor_id, "actor_id"),
-        (ctx.job_id, "job_id"),
-        (ctx.workflow_id, "workflow_id"),
-    ):
-        optional_text(value, what)
-    if kind is ActorKind.AI and not ctx.job_id and not ctx.workflow_id:
-        raise GuardError(
-            "refused an AI content write that names neither a job nor a workflow run (silent edit)",
-            code=SILENT_EDIT,
-        )
-    return ctx
+    checked = WriteContext(
+        enum_value(ActorKind, ctx.actor_kind, "ctx.actor_kind"),
+        actor_id=optional_text(ctx.actor_id, "ctx.actor_id"),
+        job_id=optional_text(ctx.job_id, "ctx.job_id"),
+        workflow_id=optional_text(ctx.workflow_id, "ctx.workflow_id"),
+    )
+    if checked.actor_kind is ActorKind.AI:
+        # A blank id names nothing: it counts as missing.
+        missing = [
+            name
+            for name, value in (("job_id", checked.job_id), ("workflow_id", checked.workflow_id))
+            if value is None or not value.strip()
+        ]
+        if missing:
+            raise GuardError(
+                f"refused an AI content write without {' and '.join(missing)} (a silent "
+                "edit): an AI write must name both its job and its workflow run; pass "
+                "WriteContext.ai(actor_id, job_id=..., workflow_id=...)",
+                code=SILENT_EDIT,
+            )
+    return checked
+
+
+def _guarded(ctx: WriteContext) -> dict[str, str | None]:
+    """The guard's verdict on `ctx`, as the provenance columns of one new edit event."""
+    return _records.provenance_params(check_write_context(ctx), new_id())
 
 
 def _block_params(block: NewBlock) -> dict[str, Any]:
@@ -82,14 +98,18 @@ class ContentMixin(IndexesMixin):
             rows = self._rows(_sql.SELECT_WORKSPACES)
         return sorted(map(_records.workspace, rows), key=lambda w: (w.created_at, w.id))
 
-    def create_workspace(self, name: str, *, id: str | None = None) -> Workspace:
+    def create_workspace(self, name: str, ctx: WriteContext, *, id: str | None = None) -> Workspace:
+        provenance = _guarded(ctx)
+        checked_name = nonblank(name, "workspace name")
         params = {
             "id": new_id() if id is None else identifier(id, "workspace id"),
-            "name": nonblank(name, "workspace name"),
+            "name": checked_name,
+            # Names are unique through their digest: an index on the text itself would
+            # refuse long names on PostgreSQL (index entries are limited to a fraction of a
+            # page).
+            "name_digest": hashlib.sha256(checked_name.encode()).hexdigest(),
+            **provenance,
         }
-        # Names are unique through their digest: an index on the text itself would refuse
-        # long names on PostgreSQL (index entries are limited to a fraction of a page).
-        params["name_digest"] = hashlib.sha256(params["name"].encode()).hexdigest()
         with self._writing():
             params["now"] = timestamp(self._now(), "now")
             try:
@@ -108,7 +128,8 @@ class ContentMixin(IndexesMixin):
             row = self._one(_sql.SELECT_WORKSPACE, {"id": text(workspace_id, "workspace_id")})
         return None if row is None else _records.workspace(row)
 
-    def delete_workspace(self, workspace_id: str) -> None:
+    def delete_workspace(self, workspace_id: str, ctx: WriteContext) -> None:
+        check_write_context(ctx)
         wanted = text(workspace_id, "workspace_id")
         with self._writing():
             # Cascades (foreign keys) to every row that belongs to the workspace,
@@ -133,12 +154,12 @@ class ContentMixin(IndexesMixin):
     def create_document(
         self, workspace_id: str, title: str, ctx: WriteContext, *, id: str | None = None
     ) -> Document:
-        check_write_context(ctx)
+        provenance = _guarded(ctx)
         params: dict[str, Any] = {
             "id": new_id() if id is None else identifier(id, "document id"),
             "workspace_id": text(workspace_id, "workspace_id"),
             "title": nonblank(title, "document title"),
-            **_records.provenance_params(ctx, new_id()),
+            **provenance,
         }
         with self._writing():
             self._require(_sql.SELECT_WORKSPACE, params["workspace_id"], "workspace")
@@ -172,8 +193,8 @@ class ContentMixin(IndexesMixin):
         return None if row is None else _records.block(row)
 
     def create_block(self, document_id: str, block: NewBlock, ctx: WriteContext) -> Block:
-        check_write_context(ctx)
-        params = {**_block_params(block), **_records.provenance_params(ctx, new_id())}
+        provenance = _guarded(ctx)
+        params = {**_block_params(block), **provenance}
         params["document_id"] = text(document_id, "document_id")
         with self._writing():
             document = self._require(_sql.SELECT_DOCUMENT, params["document_id"], "document")
@@ -184,7 +205,7 @@ class ContentMixin(IndexesMixin):
         return created
 
     def update_block(self, block_id: str, update: BlockUpdate, ctx: WriteContext) -> Block:
-        check_write_context(ctx)
+        provenance = _guarded(ctx)
         if not isinstance(update, BlockUpdate):
             raise ValidationError(f"update must be a BlockUpdate, not {type(update).__name__}")
         if update.is_empty():
@@ -196,7 +217,7 @@ class ContentMixin(IndexesMixin):
             "display_content": optional_text(update.display_content, "display_content"),
             "derived_content": optional_json_text(update.derived_content, "derived_content"),
             "sequence": None if update.sequence is None else int64(update.sequence, "sequence"),
-            **_records.provenance_params(ctx, new_id()),
+            **provenance,
         }
         with self._writing():
             owner = self._require(_sql.SELECT_BLOCK_OWNER, params["id"], "block")
@@ -220,11 +241,10 @@ class ContentMixin(IndexesMixin):
     def replace_blocks(
         self, document_id: str, blocks: Sequence[NewBlock], ctx: WriteContext
     ) -> list[Block]:
-        check_write_context(ctx)
+        provenance = _guarded(ctx)  # one edit event for all the blocks
         wanted = text(document_id, "document_id")
-        provenance = _records.provenance_params(ctx, new_id())  # one edit event for all
         prepared = []
-        for position, block in enumerate(blocks):
+        for position, block in enumerate(items(blocks, "blocks", NewBlock)):
             params = {**_block_params(block), **provenance, "document_id": wanted}
             if params["sequence"] is None:
                 params["sequence"] = position
@@ -254,12 +274,12 @@ class ContentMixin(IndexesMixin):
     def create_canvas(
         self, workspace_id: str, title: str, ctx: WriteContext, *, id: str | None = None
     ) -> Canvas:
-        check_write_context(ctx)
+        provenance = _guarded(ctx)
         params: dict[str, Any] = {
             "id": new_id() if id is None else identifier(id, "canvas id"),
             "workspace_id": text(workspace_id, "workspace_id"),
             "title": nonblank(title, "canvas title"),
-            **_records.provenance_params(ctx, new_id()),
+            **provenance,
         }
         with self._writing():
             self._require(_sql.SELECT_WORKSPACE, params["workspace_id"], "workspace")
@@ -291,13 +311,18 @@ class ContentMixin(IndexesMixin):
         edges: Sequence[NewCanvasEdge],
         ctx: WriteContext,
     ) -> CanvasGraph:
-        check_write_context(ctx)
+        provenance = _guarded(ctx)  # one edit event for the canvas, its nodes and its edges
         wanted = text(canvas_id, "canvas_id")
-        node_rows = [_node_params(n, wanted) for n in nodes]
+        node_rows = [
+            {**_node_params(n, wanted), **provenance} for n in items(nodes, "nodes", NewCanvasNode)
+        ]
         node_ids = [n["id"] for n in node_rows]
         if len(set(node_ids)) != len(node_ids):
             raise ValidationError("duplicate node ids in the canvas graph")
-        edge_rows = [_edge_params(e, wanted, set(node_ids)) for e in edges]
+        edge_rows = [
+            {**_edge_params(e, wanted, set(node_ids)), **provenance}
+            for e in items(edges, "edges", NewCanvasEdge)
+        ]
         if len({e["id"] for e in edge_rows}) != len(edge_rows):
             raise ValidationError("duplicate edge ids in the canvas graph")
         with self._writing():
@@ -308,11 +333,7 @@ class ContentMixin(IndexesMixin):
             self._many(_sql.INSERT_CANVAS_EDGE, edge_rows)
             row = self._one(
                 _sql.TOUCH_CANVAS,
-                {
-                    "id": wanted,
-                    "now": timestamp(self._now(), "now"),
-                    **_records.provenance_params(ctx, new_id()),
-                },
+                {"id": wanted, "now": timestamp(self._now(), "now"), **provenance},
             )
             assert row is not None
             return self._graph(_records.canvas(row))
@@ -337,8 +358,6 @@ class ContentMixin(IndexesMixin):
 
 
 def _node_params(node: NewCanvasNode, canvas_id: str) -> dict[str, Any]:
-    if not isinstance(node, NewCanvasNode):
-        raise ValidationError(f"nodes must be NewCanvasNode values, not {type(node).__name__}")
     return {
         "id": identifier(node.id, "node id"),
         "canvas_id": canvas_id,
@@ -350,17 +369,17 @@ def _node_params(node: NewCanvasNode, canvas_id: str) -> dict[str, Any]:
 
 
 def _edge_params(edge: NewCanvasEdge, canvas_id: str, node_ids: set[str]) -> dict[str, Any]:
-    if not isinstance(edge, NewCanvasEdge):
-        raise ValidationError(f"edges must be NewCanvasEdge values, not {type(edge).__name__}")
-    for end in (edge.source_node_id, edge.target_node_id):
-        if text(end, "edge end") not in node_ids:
-            raise ValidationError(
-                f"edge {edge.id!r} refers to node {end!r}, which is not among the canvas's nodes"
-            )
-    return {
+    params = {
         "id": identifier(edge.id, "edge id"),
         "canvas_id": canvas_id,
-        "source_node_id": edge.source_node_id,
-        "target_node_id": edge.target_node_id,
+        "source_node_id": text(edge.source_node_id, "edge source_node_id"),
+        "target_node_id": text(edge.target_node_id, "edge target_node_id"),
         "label": optional_text(edge.label, "edge label"),
     }
+    for end in (params["source_node_id"], params["target_node_id"]):
+        if end not in node_ids:
+            raise ValidationError(
+                f"edge {params['id']!r} refers to node {end!r}, which is not among the "
+                "canvas's nodes"
+            )
+    return params

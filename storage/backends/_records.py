@@ -54,6 +54,7 @@ def workspace(row: Row) -> Workspace:
         name=row["name"],
         created_at=parse_timestamp(row["created_at"]),
         updated_at=parse_timestamp(row["updated_at"]),
+        provenance=_provenance(row),
     )
 
 
@@ -102,6 +103,7 @@ def canvas_node(row: Row) -> CanvasNode:
         x=int(row["x"]),
         y=int(row["y"]),
         data=parse_json(row["data"]),
+        provenance=_provenance(row),
     )
 
 
@@ -112,6 +114,7 @@ def canvas_edge(row: Row) -> CanvasEdge:
         source_node_id=row["source_node_id"],
         target_node_id=row["target_node_id"],
         label=row["label"],
+        provenance=_provenance(row),
     )
 
 

@@ -31,15 +31,17 @@ _SET_PROVENANCE = (
     "actor_kind = :actor_kind, actor_id = :actor_id, job_id = :job_id, "
     "workflow_id = :workflow_id, edit_event_id = :edit_event_id"
 )
-WORKSPACE_COLUMNS: Final = "id, name, created_at, updated_at"
+# Every content table carries the same provenance columns (workspaces, canvas nodes and
+# canvas edges since migration 0004).
+WORKSPACE_COLUMNS: Final = f"id, name, created_at, updated_at, {_PROVENANCE}"
 DOCUMENT_COLUMNS: Final = f"id, workspace_id, title, created_at, updated_at, {_PROVENANCE}"
 BLOCK_COLUMNS: Final = (
     "id, document_id, sequence, kind, raw_content, display_content, derived_content, "
     f"created_at, updated_at, {_PROVENANCE}"
 )
 CANVAS_COLUMNS: Final = DOCUMENT_COLUMNS  # canvases carry the same fields as documents
-NODE_COLUMNS: Final = "id, canvas_id, kind, x, y, data"
-EDGE_COLUMNS: Final = "id, canvas_id, source_node_id, target_node_id, label"
+NODE_COLUMNS: Final = f"id, canvas_id, kind, x, y, data, {_PROVENANCE}"
+EDGE_COLUMNS: Final = f"id, canvas_id, source_node_id, target_node_id, label, {_PROVENANCE}"
 JOB_COLUMNS: Final = (
     "id, workspace_id, kind, state, inputs, outputs, error, pinned, created_at, updated_at"
 )
@@ -52,8 +54,9 @@ _TERMINAL_JOB_STATES = "('completed', 'failed', 'cancelled')"
 
 # --------------------------------------------------------------------------- workspaces
 INSERT_WORKSPACE: Final = (
-    "INSERT INTO workspaces (id, name, name_digest, created_at, updated_at) "
-    f"VALUES (:id, :name, :name_digest, :now, :now) RETURNING {WORKSPACE_COLUMNS}"
+    f"INSERT INTO workspaces (id, name, name_digest, created_at, updated_at, {_PROVENANCE}) "
+    f"VALUES (:id, :name, :name_digest, :now, :now, {_PROVENANCE_PARAMS}) "
+    f"RETURNING {WORKSPACE_COLUMNS}"
 )
 SELECT_WORKSPACES: Final = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces"
 SELECT_WORKSPACE: Final = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = :id"
@@ -118,11 +121,13 @@ SELECT_CANVAS_EDGES: Final = f"SELECT {EDGE_COLUMNS} FROM canvas_edges WHERE can
 DELETE_CANVAS_EDGES: Final = "DELETE FROM canvas_edges WHERE canvas_id = :canvas_id"
 DELETE_CANVAS_NODES: Final = "DELETE FROM canvas_nodes WHERE canvas_id = :canvas_id"
 INSERT_CANVAS_NODE: Final = (
-    f"INSERT INTO canvas_nodes ({NODE_COLUMNS}) VALUES (:id, :canvas_id, :kind, :x, :y, :data)"
+    f"INSERT INTO canvas_nodes ({NODE_COLUMNS}) "
+    f"VALUES (:id, :canvas_id, :kind, :x, :y, :data, {_PROVENANCE_PARAMS})"
 )
 INSERT_CANVAS_EDGE: Final = (
     f"INSERT INTO canvas_edges ({EDGE_COLUMNS}) "
-    "VALUES (:id, :canvas_id, :source_node_id, :target_node_id, :label)"
+    "VALUES (:id, :canvas_id, :source_node_id, :target_node_id, :label, "
+    f"{_PROVENANCE_PARAMS})"
 )
 
 # --------------------------------------------------------------------------- AI jobs

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -25,15 +26,40 @@ from storage.errors import ValidationError
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 _E = TypeVar("_E", bound=StrEnum)
+_T = TypeVar("_T")
 
 
 def text(value: object, what: str) -> str:
-    """A `str` without NUL characters (PostgreSQL cannot store NUL; we refuse it on both)."""
+    """A `str` that both backends store as given: no NUL character (PostgreSQL cannot store
+    one; we refuse it on both) and no lone surrogate (not Unicode: neither driver can encode
+    it as UTF-8)."""
     if not isinstance(value, str):
         raise ValidationError(f"{what} must be a string, not {type(value).__name__}")
     if "\x00" in value:
         raise ValidationError(f"{what} contains a NUL character, which cannot be stored")
+    _no_surrogate(value, what)
     return value
+
+
+def _surrogate_at(value: str) -> int | None:
+    """Where `value` has a lone surrogate (not Unicode: no UTF-8 encoding exists), if any."""
+    if value.isascii():  # the common case, without a copy
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return exc.start
+    return None
+
+
+def _no_surrogate(value: str, what: str) -> None:
+    at = _surrogate_at(value)
+    if at is not None:
+        raise ValidationError(
+            f"{what} contains a lone surrogate (U+{ord(value[at]):04X} at index {at}), which "
+            "is not Unicode text and cannot be stored; pass valid text (for example, bytes "
+            "decoded with errors='replace')"
+        )
 
 
 def optional_text(value: object, what: str) -> str | None:
@@ -83,6 +109,24 @@ def enum_value(enum: type[_E], value: object, what: str) -> _E:
     except ValueError:
         allowed = ", ".join(member.value for member in enum)
         raise ValidationError(f"{what} {value!r} is not one of: {allowed}") from None
+
+
+def items(value: object, what: str, kind: type[_T]) -> list[_T]:
+    """A list given as any iterable of `kind` values (a list, a tuple, a generator).
+
+    A string or a mapping is refused although Python could iterate it: its characters or
+    keys are never what the caller meant."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"{what} must be a list of {kind.__name__} values, not {type(value).__name__}"
+        )
+    found = list(value)
+    for item in found:
+        if not isinstance(item, kind):
+            raise ValidationError(
+                f"{what} must be {kind.__name__} values, not {type(item).__name__}"
+            )
+    return found
 
 
 def limit(value: object, what: str, maximum: int) -> int:
@@ -149,11 +193,48 @@ CLOCK = MonotonicClock()
 
 # --------------------------------------------------------------------------- JSON
 
+#: How deep a JSON value may nest (objects and arrays; the top-level object is level 1).
+#: Python's `json` recurses once per level and fails with a RecursionError near 1,000
+#: levels, less when called from deep in a stack; common readers in other languages stop
+#: at 128 by default. 128 levels round-trip on both backends, deeper is a ValidationError.
+MAX_JSON_DEPTH = 128
+
+
+def _check_json_tree(value: dict[Any, Any], what: str) -> None:
+    """Refuse what `json` cannot encode safely, walking without recursion: nesting deeper
+    than `MAX_JSON_DEPTH` and lone surrogates in strings or keys."""
+    pending: list[tuple[object, int, tuple[object, ...]]] = [(value, 1, ())]
+    while pending:
+        node, depth, path = pending.pop()
+        if isinstance(node, str):
+            if _surrogate_at(node) is not None:
+                _no_surrogate(node, f"{what}{_json_path(path)}")
+            continue
+        if not isinstance(node, dict | list | tuple):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise ValidationError(
+                f"{what} nests more than {MAX_JSON_DEPTH} levels of objects and arrays "
+                f"(or contains itself); flatten it to at most {MAX_JSON_DEPTH} levels"
+            )
+        if isinstance(node, dict):
+            for key, child in node.items():
+                if isinstance(key, str) and _surrogate_at(key) is not None:
+                    _no_surrogate(key, f"a key in {what}{_json_path(path)}")
+                pending.append((child, depth + 1, (*path, key)))
+        else:
+            pending.extend((child, depth + 1, (*path, i)) for i, child in enumerate(node))
+
+
+def _json_path(path: tuple[object, ...]) -> str:
+    return "".join(f"[{step!r}]" for step in path)
+
 
 def json_text(value: object, what: str) -> str:
     """A JSON object as canonical text; it must come back equal to what went in."""
     if not isinstance(value, dict):
         raise ValidationError(f"{what} must be a JSON object (dict), not {type(value).__name__}")
+    _check_json_tree(value, what)
     try:
         encoded = json.dumps(
             value, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")

@@ -76,7 +76,7 @@ def bench(db: Database, rounds: int) -> dict[str, list[float]]:
     started = time.perf_counter()
     db.run_migrations()
     results = {"migrate (once)": [(time.perf_counter() - started) * 1000]}
-    workspace = db.create_workspace("bench")
+    workspace = db.create_workspace("bench", ACTOR)
     document = db.create_document(workspace.id, "bench", ACTOR)
     block = db.create_block(document.id, NewBlock("paragraph", "first"), ACTOR)
 
@@ -84,10 +84,10 @@ def bench(db: Database, rounds: int) -> dict[str, list[float]]:
 
     def rolled_back_write() -> None:
         with db.transaction() as tx:
-            db.create_workspace(next(names))
+            db.create_workspace(next(names), ACTOR)
             tx.set_rollback()
 
-    results["create_workspace"] = _timed(lambda: db.create_workspace(next(names)), rounds)
+    results["create_workspace"] = _timed(lambda: db.create_workspace(next(names), ACTOR), rounds)
     results["create_block"] = _timed(
         lambda: db.create_block(document.id, NewBlock("paragraph", "text"), ACTOR), rounds
     )

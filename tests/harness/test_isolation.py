@@ -17,9 +17,12 @@ pytest_plugins = ["pytester"]
 # Run in file order (-p no:randomly): each test checks what the one before it left.
 WRITE_THEN_FAIL = """
 import pytest
+from storage.api import WriteContext
+
+ME = WriteContext.system()
 
 def test_1_writes_then_fails(db):
-    db.create_workspace("left behind?")
+    db.create_workspace("left behind?", ME)
     assert db.list_workspaces()
     raise AssertionError("deliberate failure after a write")
 
@@ -28,7 +31,7 @@ def test_2_sees_an_empty_store(db):
 
 @pytest.mark.commits
 def test_3_commits_then_fails(db, backend):
-    db.create_workspace("committed")
+    db.create_workspace("committed", ME)
     # really committed: a second connection sees it
     assert [w.name for w in backend.connect().list_workspaces()] == ["committed"]
     raise AssertionError("deliberate failure after a commit")
@@ -37,7 +40,7 @@ def test_4_sees_an_empty_store(db):
     assert db.list_workspaces() == []
 
 def test_5_db_committing_commits(db_committing, backend):
-    db_committing.create_workspace("committed too")
+    db_committing.create_workspace("committed too", ME)
     assert len(backend.connect().list_workspaces()) == 1
 
 def test_6_sees_an_empty_store(db, backend):
@@ -45,7 +48,7 @@ def test_6_sees_an_empty_store(db, backend):
     assert backend.connect().list_workspaces() == []
 
 def test_7_rolled_back_writes_are_invisible_to_others(db, backend):
-    db.create_workspace("uncommitted")
+    db.create_workspace("uncommitted", ME)
     assert backend.connect().list_workspaces() == []
 """
 
@@ -72,6 +75,7 @@ WHERE_AM_I = """
 import pytest
 from pathlib import Path
 from observe import record
+from storage.api import WriteContext
 from storage.testing import provision
 from storage.testing.runinfo import RUN_INFO
 
@@ -85,7 +89,7 @@ def test_store(request, db, backend, n):
         exists = Path(backend.location).is_file()
     # committed data of other workers never shows up here
     assert db.list_workspaces() == []
-    db.create_workspace(f"{run.worker_id}-{n}")
+    db.create_workspace(f"{run.worker_id}-{n}", WriteContext.system())
     record(worker=run.worker_id, backend=backend.name, location=backend.location,
            exists=exists, run_id=run.run_id)
 """

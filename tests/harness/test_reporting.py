@@ -16,13 +16,14 @@ pytest_plugins = ["pytester"]
 
 OUTCOMES = """
 import pytest
+from storage.api import WriteContext
 from storage.errors import Unavailable
 
 def test_passes(db):
     assert db.list_workspaces() == []
 
 def test_passes_too(db):
-    db.create_workspace("w")
+    db.create_workspace("w", WriteContext.system())
 
 def test_fails(db):
     assert db.list_workspaces() == ["not there"]

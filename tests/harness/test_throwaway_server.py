@@ -18,11 +18,12 @@ pytest_plugins = ["pytester"]
 RECORD_SERVER = """
 import pytest
 from observe import record
+from storage.api import WriteContext
 from storage.testing.runinfo import RUN_INFO
 
 @pytest.mark.parametrize("n", range(6))
 def test_on_the_throwaway_server(request, db, backend, n):
-    db.create_workspace(f"w{n}")
+    db.create_workspace(f"w{n}", WriteContext.system())
     record(worker=request.config.stash[RUN_INFO].worker_id, source=backend.info.source,
            target=backend.info.target)
 """

@@ -14,11 +14,13 @@ import pytest
 pytest_plugins = ["pytester"]
 
 BACKEND_TESTS = """
+from storage.api import WriteContext
+
 def test_creates_a_workspace(db):
-    assert db.create_workspace("kept").name == "kept"
+    assert db.create_workspace("kept", WriteContext.system()).name == "kept"
 
 def test_sees_its_own_write(db):
-    db.create_workspace("one")
+    db.create_workspace("one", WriteContext.system())
     assert [w.name for w in db.list_workspaces()] == [], "sees the workspace it created"
 """
 

@@ -29,12 +29,12 @@ def test_migrate_check_fingerprint_and_rebuild(
     assert status.rstrip().endswith("version 0")
 
     assert main(["migrate", "up", *args]) == 0
-    assert capsys.readouterr().out == "applied: 0001, 0002, 0003; now at version 3\n"
+    assert capsys.readouterr().out == "applied: 0001, 0002, 0003, 0004; now at version 4\n"
     assert main(["migrate", "up", *args]) == 0
     assert "nothing to do" in capsys.readouterr().out
 
     assert main(["check", *args]) == 0
-    assert "schema version 3" in capsys.readouterr().out
+    assert "schema version 4" in capsys.readouterr().out
 
     assert main(["fingerprint", *args]) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -42,7 +42,7 @@ def test_migrate_check_fingerprint_and_rebuild(
     db = storage.connect(url, schema=schema)
     try:
         assert printed == db.schema_fingerprint()
-        ws = db.create_workspace("cli")
+        ws = db.create_workspace("cli", storage.WriteContext.human("me"))
         doc = db.create_document(ws.id, "d", storage.WriteContext.human("me"))
         db.create_block(doc.id, storage.NewBlock("p", "two words"), storage.WriteContext.system())
     finally:
@@ -53,7 +53,7 @@ def test_migrate_check_fingerprint_and_rebuild(
     )
 
     assert main(["migrate", "down", "--target", "1", *args]) == 0
-    assert capsys.readouterr().out == "reverted: 0003, 0002; now at version 1\n"
+    assert capsys.readouterr().out == "reverted: 0004, 0003, 0002; now at version 1\n"
     assert main(["migrate", "down", *args]) == 0
     assert capsys.readouterr().out == "reverted: 0001; now at version 0\n"
 
@@ -83,7 +83,7 @@ def test_bad_url_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> N
 def test_bad_target_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert main(["migrate", "up", "--target", "99", "--url", url]) == 1
-    assert "migration target 99 is not between 0 and 3" in capsys.readouterr().err
+    assert "migration target 99 is not between 0 and 4" in capsys.readouterr().err
 
 
 def test_usage_errors_exit_2() -> None:
@@ -99,7 +99,7 @@ def test_url_from_the_environment(
     monkeypatch.setenv("DUALSTORE_URL", f"sqlite:///{path}")
     assert main(["migrate", "up"]) == 0
     assert path.is_file()
-    assert "now at version 3" in capsys.readouterr().out
+    assert "now at version 4" in capsys.readouterr().out
 
 
 def test_default_is_a_sqlite_file_in_the_working_directory(

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import storage
-from storage.api import Capability, Database, JobState, NewAiJob
+from storage.api import Capability, Database, JobState, NewAiJob, WriteContext
 from storage.errors import SerializationError, StatementTimeout
 from storage.testing.isolation import BackendUnderTest
 
@@ -23,7 +23,7 @@ def test_threads_sharing_a_database_keep_their_transactions_apart(
     def rolled_back() -> None:
         try:
             with db.transaction() as tx:
-                db.create_workspace("rolled back")
+                db.create_workspace("rolled back", WriteContext.system())
                 inside.set()
                 # PostgreSQL: the other thread commits meanwhile on its own connection.
                 # SQLite: it waits for this transaction (one connection, one lock).
@@ -35,7 +35,7 @@ def test_threads_sharing_a_database_keep_their_transactions_apart(
     def committed() -> None:
         try:
             inside.wait(timeout=5)
-            db.create_workspace("committed")
+            db.create_workspace("committed", WriteContext.system())
             other_done.set()
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)

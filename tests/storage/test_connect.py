@@ -76,7 +76,7 @@ def test_import_and_sqlite_work_without_psycopg(tmp_path: Path) -> None:
         import storage
         db = storage.connect("sqlite://")
         db.run_migrations()
-        assert db.create_workspace("w").name == "w"
+        assert db.create_workspace("w", storage.WriteContext.system()).name == "w"
         try:
             storage.connect("postgresql://u@127.0.0.1/db")
         except storage.Unavailable as exc:

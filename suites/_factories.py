@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from storage.api import (
     AiJob,
     Block,
+    BlockUpdate,
     Canvas,
     Database,
     Document,
+    JobFilter,
     JobState,
     NewAiJob,
     NewBlock,
+    NewCanvasEdge,
+    NewCanvasNode,
+    NodeExecution,
     WorkflowRun,
     Workspace,
     WriteContext,
@@ -96,6 +103,87 @@ def ai_ctx(db: Database, workspace: Workspace) -> WriteContext:
     through."""
     run = make_run(db, workspace)
     return WriteContext.ai("model-x", job_id=run.job_id, workflow_id=run.id)
+
+
+def nested(levels: int, *, arrays: bool = False) -> dict[str, Any]:
+    """A JSON object nesting exactly `levels` containers: objects in objects, or arrays in
+    arrays inside the top-level object (which counts as level 1)."""
+    if arrays:
+        inner: list[Any] = []
+        for _ in range(levels - 2):
+            inner = [inner]
+        return {"l": inner}
+    obj: dict[str, Any] = {}
+    for _ in range(levels - 1):
+        obj = {"a": obj}
+    return obj
+
+
+# --------------------------------------------------------------------------- a scene
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One row of every kind, for tests that call each API method on existing rows."""
+
+    ws: Workspace
+    doc: Document
+    block: Block
+    canvas: Canvas
+    job: AiJob
+    run: WorkflowRun
+    execution: NodeExecution
+
+
+def make_scene(db: Database) -> Scene:
+    ws = make_workspace(db)
+    doc = make_document(db, ws)
+    block = make_blocks(db, doc, ["original"])[0]
+    canvas = make_canvas(db, ws)
+    a, b = NewCanvasNode("a"), NewCanvasNode("b")
+    db.update_canvas_graph(canvas.id, [a, b], [NewCanvasEdge(a.id, b.id, label="ab")], HUMAN)
+    run = make_run(db, ws)
+    job = db.get_ai_job(run.job_id)
+    assert job is not None
+    return Scene(ws, doc, block, canvas, job, run, db.create_node_execution(run.id, "n"))
+
+
+def store_state(db: Database, scene: Scene) -> object:
+    """Everything the API reads back (the scene's run: there is no method listing runs),
+    to show that a refused call changed nothing."""
+    workspaces = db.list_workspaces()
+    return (
+        workspaces,
+        [db.get_counters(w.id) for w in workspaces],
+        [(d, db.list_blocks(d.id)) for w in workspaces for d in db.list_documents(w.id)],
+        [db.get_canvas(c.id) for w in workspaces for c in db.list_canvases(w.id)],
+        db.list_ai_jobs(JobFilter(limit=1000)),
+        db.get_workflow_run(scene.run.id),
+        db.list_node_executions(scene.run.id),
+        db.search("original"),
+    )
+
+
+Write = Callable[[Database, Scene, WriteContext], object]
+
+#: every content write of the API, on the rows of a `Scene`, under a given context
+CONTENT_WRITES: dict[str, Write] = {
+    "create_workspace": lambda db, s, ctx: db.create_workspace(unique("new"), ctx),
+    "delete_workspace": lambda db, s, ctx: db.delete_workspace(s.ws.id, ctx),
+    "create_document": lambda db, s, ctx: db.create_document(s.ws.id, "new", ctx),
+    "delete_document": lambda db, s, ctx: db.delete_document(s.doc.id, ctx),
+    "create_block": lambda db, s, ctx: db.create_block(s.doc.id, NewBlock("p", "x"), ctx),
+    "update_block": lambda db, s, ctx: db.update_block(
+        s.block.id, BlockUpdate(raw_content="edited"), ctx
+    ),
+    "delete_block": lambda db, s, ctx: db.delete_block(s.block.id, ctx),
+    "replace_blocks": lambda db, s, ctx: db.replace_blocks(s.doc.id, [NewBlock("p", "r")], ctx),
+    "create_canvas": lambda db, s, ctx: db.create_canvas(s.ws.id, "new", ctx),
+    "update_canvas_graph": lambda db, s, ctx: db.update_canvas_graph(
+        s.canvas.id, [NewCanvasNode("n")], [], ctx
+    ),
+    "delete_canvas": lambda db, s, ctx: db.delete_canvas(s.canvas.id, ctx),
+}
 
 
 # --------------------------------------------------------------------------- index oracle

@@ -1,91 +1,33 @@
 """The write guard: an AI content write must name both its job and its workflow run.
 
 Handshake's guard (`validate_write`) refuses an AI write that lacks either id; so does ours,
-for every content-write method, before anything is written.
+for every content-write method (workspaces and canvas graphs included), before anything is
+written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import inspect
 
 import pytest
 
-from storage.api import (
-    ActorKind,
-    Block,
-    BlockUpdate,
-    Canvas,
-    Database,
-    Document,
-    NewBlock,
-    NewCanvasNode,
-    Workspace,
-    WriteContext,
-)
+from storage.api import ActorKind, Database, NewBlock, WriteContext, iter_protocol_methods
 from storage.errors import GuardError
 from suites._factories import (
+    CONTENT_WRITES,
     HUMAN,
     JOB_ONLY_AI,
     SILENT_AI,
     SYSTEM,
     WORKFLOW_ONLY_AI,
+    Write,
     ai_ctx,
-    make_blocks,
-    make_canvas,
     make_document,
     make_run,
+    make_scene,
     make_workspace,
+    store_state,
 )
-
-
-@dataclass(frozen=True)
-class Scene:
-    ws: Workspace
-    doc: Document
-    block: Block
-    canvas: Canvas
-
-
-def _scene(db: Database) -> Scene:
-    ws = make_workspace(db)
-    doc = make_document(db, ws)
-    block = make_blocks(db, doc, ["original"])[0]
-    return Scene(ws, doc, block, make_canvas(db, ws))
-
-
-def _state(db: Database, s: Scene) -> object:
-    return (
-        db.list_workspaces(),
-        db.list_documents(s.ws.id),
-        db.list_blocks(s.doc.id),
-        db.get_canvas(s.canvas.id),
-        db.list_canvases(s.ws.id),
-        db.get_counters(s.ws.id),
-        db.search("original"),
-    )
-
-
-Write = Callable[[Database, Scene, WriteContext], object]
-
-CONTENT_WRITES: dict[str, Write] = {
-    "create_workspace": lambda db, s, ctx: db.create_workspace("new", ctx),
-    "delete_workspace": lambda db, s, ctx: db.delete_workspace(s.ws.id, ctx),
-    "create_document": lambda db, s, ctx: db.create_document(s.ws.id, "new", ctx),
-    "delete_document": lambda db, s, ctx: db.delete_document(s.doc.id, ctx),
-    "create_block": lambda db, s, ctx: db.create_block(s.doc.id, NewBlock("p", "x"), ctx),
-    "update_block": lambda db, s, ctx: db.update_block(
-        s.block.id, BlockUpdate(raw_content="edited"), ctx
-    ),
-    "delete_block": lambda db, s, ctx: db.delete_block(s.block.id, ctx),
-    "replace_blocks": lambda db, s, ctx: db.replace_blocks(s.doc.id, [NewBlock("p", "r")], ctx),
-    "create_canvas": lambda db, s, ctx: db.create_canvas(s.ws.id, "new", ctx),
-    "update_canvas_graph": lambda db, s, ctx: db.update_canvas_graph(
-        s.canvas.id, [NewCanvasNode("n")], [], ctx
-    ),
-    "delete_canvas": lambda db, s, ctx: db.delete_canvas(s.canvas.id, ctx),
-}
-
 
 #: AI contexts the guard refuses, each with the ids its message must name as missing
 UNNAMED_AI: dict[str, tuple[WriteContext, tuple[str, ...]]] = {
@@ -97,23 +39,33 @@ UNNAMED_AI: dict[str, tuple[WriteContext, tuple[str, ...]]] = {
 }
 
 
+def test_every_content_write_is_covered() -> None:
+    """Each protocol method that takes a `WriteContext` is in `CONTENT_WRITES`."""
+    guarded = {
+        name
+        for name in iter_protocol_methods()
+        if "ctx" in inspect.signature(getattr(Database, name)).parameters
+    }
+    assert guarded == set(CONTENT_WRITES)
+
+
 @pytest.mark.parametrize(("ctx", "missing"), UNNAMED_AI.values(), ids=UNNAMED_AI.keys())
 @pytest.mark.parametrize("write", CONTENT_WRITES.values(), ids=CONTENT_WRITES.keys())
 def test_ai_write_lacking_an_id_is_refused_before_anything_is_written(
     db: Database, write: Write, ctx: WriteContext, missing: tuple[str, ...]
 ) -> None:
-    scene = _scene(db)
-    before = _state(db, scene)
+    scene = make_scene(db)
+    before = store_state(db, scene)
     with pytest.raises(GuardError) as refused:
         write(db, scene, ctx)
     assert refused.value.code == "HSK-403-SILENT-EDIT"
     assert all(name in refused.value.message for name in missing)
-    assert _state(db, scene) == before
+    assert store_state(db, scene) == before
 
 
 @pytest.mark.parametrize("write", CONTENT_WRITES.values(), ids=CONTENT_WRITES.keys())
 def test_ai_write_naming_job_and_workflow_passes(db: Database, write: Write) -> None:
-    scene = _scene(db)
+    scene = make_scene(db)
     write(db, scene, ai_ctx(db, scene.ws))
 
 
@@ -125,6 +77,12 @@ def test_ai_write_naming_job_and_workflow_passes(db: Database, write: Write) -> 
 def test_non_ai_writes_need_no_job(db: Database, ctx: WriteContext) -> None:
     doc = db.create_document(make_workspace(db).id, "t", ctx)
     assert (doc.provenance.actor_kind, doc.provenance.actor_id) == (ctx.actor_kind, ctx.actor_id)
+
+
+def test_actor_kind_given_as_text_is_accepted(db: Database) -> None:
+    ctx = WriteContext("human", actor_id="text-kind")  # type: ignore[arg-type]
+    ws = db.create_workspace("kind as text", ctx)
+    assert ws.provenance.actor_kind is ActorKind.HUMAN
 
 
 def test_workflow_provenance_is_recorded(db: Database) -> None:

@@ -34,6 +34,7 @@ from suites._factories import (
     make_job,
     make_run,
     make_workspace,
+    nested,
     unique,
 )
 
@@ -123,6 +124,9 @@ JSON_VALUES: list[dict[str, Any]] = [
     {"empty": "", "list": [], "obj": {}, "null": None, "false": False},
     # NUL inside JSON is stored escaped (\u0000), so unlike plain text it round-trips on both
     {"nul": "a\x00b", "key\x00": ["\x00"]},
+    # the deepest JSON accepted (MAX_JSON_DEPTH levels; one more is a ValidationError)
+    nested(128),
+    nested(128, arrays=True),
 ]
 
 

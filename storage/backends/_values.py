@@ -37,7 +37,7 @@ def text(value: object, what: str) -> str:
         raise ValidationError(f"{what} must be a string, not {type(value).__name__}")
     if "\x00" in value:
         raise ValidationError(f"{what} contains a NUL character, which cannot be stored")
-    _no_surrogate(value, what)
+    no_surrogate(value, what)
     return value
 
 
@@ -52,13 +52,15 @@ def _surrogate_at(value: str) -> int | None:
     return None
 
 
-def _no_surrogate(value: str, what: str) -> None:
+def no_surrogate(value: str, what: str) -> None:
+    """Refuse a lone surrogate; the message names `what` and the position, never the text
+    (it may hold a secret, e.g. a URL's password)."""
     at = _surrogate_at(value)
     if at is not None:
         raise ValidationError(
-            f"{what} contains a lone surrogate (U+{ord(value[at]):04X} at index {at}), which "
-            "is not Unicode text and cannot be stored; pass valid text (for example, bytes "
-            "decoded with errors='replace')"
+            f"{what} contains a lone surrogate (U+{ord(value[at]):04X} at index {at}): not "
+            "Unicode text, so neither database can take it; pass valid text (for example, "
+            "bytes decoded with errors='replace')"
         )
 
 
@@ -208,7 +210,7 @@ def _check_json_tree(value: dict[Any, Any], what: str) -> None:
         node, depth, path = pending.pop()
         if isinstance(node, str):
             if _surrogate_at(node) is not None:
-                _no_surrogate(node, f"{what}{_json_path(path)}")
+                no_surrogate(node, f"{what}{_json_path(path)}")
             continue
         if not isinstance(node, dict | list | tuple):
             continue
@@ -220,7 +222,7 @@ def _check_json_tree(value: dict[Any, Any], what: str) -> None:
         if isinstance(node, dict):
             for key, child in node.items():
                 if isinstance(key, str) and _surrogate_at(key) is not None:
-                    _no_surrogate(key, f"a key in {what}{_json_path(path)}")
+                    no_surrogate(key, f"a key in {what}{_json_path(path)}")
                 pending.append((child, depth + 1, (*path, key)))
         else:
             pending.extend((child, depth + 1, (*path, i)) for i, child in enumerate(node))

@@ -126,3 +126,15 @@ def test_no_password_in_a_long_traceback_of_a_failed_connect(pytester: pytest.Py
     result.stdout.fnmatch_lines(["E * storage.errors.Unavailable: *u:***@127.0.0.1:1*"])
     assert "password=" not in result.stdout.str() + result.stderr.str()
     assert "psycopg/connection.py" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///db-\udcff.db", "postgresql://u:s3cr\udce9t@127.0.0.1:1/db"],
+    ids=["sqlite-path", "postgres-password"],
+)
+def test_a_lone_surrogate_in_the_url_is_a_validation_error(url: str) -> None:
+    # What a non-UTF-8 byte in an environment variable or argument decodes to.
+    with pytest.raises(ValidationError, match="database URL contains a lone surrogate") as bad:
+        storage.connect(url)
+    assert "s3cr" not in str(bad.value)

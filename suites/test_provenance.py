@@ -128,7 +128,7 @@ def test_rows_written_before_0004_read_as_system_writes(db_committing: Database)
     a, b = NewCanvasNode("a"), NewCanvasNode("b")
     before = db.update_canvas_graph(canvas.id, [a, b], [NewCanvasEdge(a.id, b.id)], HUMAN)
     provenance_version = next(
-        m.version for m in db.migration_status() if m.name == "workspace_canvas_provenance"
+        m.version for m in db.migration_status() if m.name == "content_provenance"
     )
     with migrated_afterwards(db):
         db.migrate_down(provenance_version - 1)

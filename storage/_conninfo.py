@@ -34,7 +34,7 @@ _KEYWORD_PAIR = re.compile(
     re.DOTALL,
 )
 _ESCAPED = re.compile(r"\\(.)", re.DOTALL)
-_HOST_LIKE = re.compile(r"[\w.\-\[\]:,%]+")
+_HOST_LIKE = re.compile(r"[A-Za-z0-9_.\-\[\]:,%]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +164,11 @@ def split_keywords(text: str) -> Split | None:
 def hidden_uri(scheme: str, rest: str) -> str:
     """What may be shown of a URL that cannot be split: its scheme and its host, with
     everything between ``://`` and the last ``@`` (and all after the host) hidden."""
-    _, at, tail = rest.rpartition("@")
+    credentials, at, tail = rest.rpartition("@")
     host = re.split(r"[/?#]", tail, maxsplit=1)[0]
-    shown = host if _HOST_LIKE.fullmatch(host) else REDACTED
+    # After a query (`?key=`), the last '@' may sit inside a password: what follows it
+    # is then no host but the password's tail.
+    in_query = "=" in credentials.partition("?")[2]
+    shown = host if _HOST_LIKE.fullmatch(host) and not in_query else REDACTED
     more = f"/{REDACTED}" if len(host) < len(tail) and shown != REDACTED else ""
     return f"{scheme}://{REDACTED + '@' if at else ''}{shown}{more}"

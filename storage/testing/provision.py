@@ -266,7 +266,8 @@ def wait_ready(url: str, *, timeout: float, started: float | None = None) -> int
     try:
         parsed = parse_url(url)
     except ValidationError as exc:
-        raise BackendUnavailable("postgres", f"the URL is invalid: {exc}", URL_FIX) from None
+        what = f"{exc} (the URL is at fault, not the server; not retried)"
+        raise BackendUnavailable("postgres", what, URL_FIX) from None
     assert parsed.conninfo is not None, "not a PostgreSQL URL"
     deadline = (time.monotonic() if started is None else started) + timeout
     delay, attempts = 0.05, 0

@@ -6,22 +6,38 @@ Accepted forms::
     sqlite:////absolute/file.db     an absolute path
     sqlite:///:memory:  sqlite://   a private in-memory database
     postgresql://user:pass@host:port/dbname?schema=app&sslmode=disable
+    postgresql:///dbname?host=/var/run/postgresql   a Unix-socket directory
+    postgresql://user@host1:5432,host2:5433/dbname   several hosts, tried in turn
+    host=/var/run/postgresql dbname=app schema=app   libpq's keyword/value form
     postgres://…  postgresql+psycopg://…   the same as postgresql://
 
+PostgreSQL strings are read by libpq's own parser (psycopg's `conninfo` module, see
+`storage.backends._libpq`) wherever psycopg is installed, so every form libpq accepts works
+as in ``psql``, and an option libpq refuses is refused here, at once, not at the first
+connection. Three things stay ours: the scheme check, the ``schema`` parameter (libpq does
+not know it: it is taken out before libpq sees the string) and redaction, which must also
+work on strings libpq cannot read (`storage._conninfo`). Where psycopg is not installed, a
+PostgreSQL URL is still accepted and redacted (a SQLite-only install may hold one in its
+configuration); connecting with it raises `Unavailable` naming the missing package.
+
 `redact` is the one place that hides a password; every message that names a URL uses it.
+A string that cannot be split with certainty is never echoed, not even in an error.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote
 
+from storage import _conninfo
+from storage._conninfo import HIDDEN_CONNINFO, REDACTED, Split
 from storage.api import Backend
+from storage.backends import _libpq
 from storage.errors import ValidationError
 
 MEMORY = ":memory:"
-REDACTED = "***"
 
 _SCHEMES: dict[str, Backend] = {
     "sqlite": Backend.SQLITE,
@@ -29,11 +45,30 @@ _SCHEMES: dict[str, Backend] = {
     "postgres": Backend.POSTGRES,
     "postgresql+psycopg": Backend.POSTGRES,
 }
+_SCHEME_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
+_KEYWORD_FORM = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*=")
 # Schema names are plain identifiers: they go into `search_path` and DDL without surprises
 # (no case folding, no quoting rules that differ between the connection option and SQL).
 _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-# Query parameters that carry a secret and are hidden like the password.
-_SECRET_PARAMS = {"password", "sslpassword"}
+# libpq checks these only when it connects; checked here, a typo fails at once and names
+# the URL, instead of looking like a server that does not answer.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "sslmode": ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+    "gssencmode": ("disable", "prefer", "require"),
+    "channel_binding": ("disable", "prefer", "require"),
+    "target_session_attrs": (
+        "any",
+        "read-write",
+        "read-only",
+        "primary",
+        "standby",
+        "prefer-standby",
+    ),
+}
+_SPLIT_FIX = (
+    "percent-encode special characters in the user name and password "
+    "('/' as %2F, '@' as %40, '?' as %3F, '#' as %23, ':' as %3A, '%' as %25, space as %20)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +76,9 @@ class DatabaseUrl:
     """A validated database URL.
 
     For SQLite, `path` is the file path (or ``":memory:"``). For PostgreSQL, `conninfo` is
-    a libpq URL (scheme ``postgresql``, without the `schema` parameter) and `schema` the
-    schema named in the URL, if any. `password` never appears in `repr()` or `redacted`.
+    what libpq gets: a keyword/value string without the `schema` parameter (the URL itself,
+    minus `schema`, where psycopg is not installed); `schema` is the schema the URL names,
+    if any. `password` and the other secrets never appear in `repr()` or `redacted`.
     """
 
     backend: Backend
@@ -51,12 +87,13 @@ class DatabaseUrl:
     conninfo: str | None = field(default=None, repr=False)  # may hold the password
     schema: str | None = None
     password: str | None = field(default=None, repr=False)
+    #: every spelling of every secret of the URL (as written, decoded, percent-encoded)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def scrub(self, message: str) -> str:
-        """`message` with this URL's password hidden (for errors built from driver text)."""
-        if self.password:
-            for secret in (self.password, quote(self.password, safe="")):
-                message = message.replace(secret, REDACTED)
+        """`message` with this URL's secrets hidden (for errors built from driver text)."""
+        for secret in self.secrets:
+            message = message.replace(secret, REDACTED)
         return message
 
 
@@ -75,97 +112,171 @@ def parse_url(url: str) -> DatabaseUrl:
         raise ValidationError("database URL is empty")
     if "\x00" in url:
         raise ValidationError("database URL contains a NUL character")
-    scheme, sep, _rest = url.partition("://")
-    if not sep:
+    scheme, sep, rest = url.partition("://")
+    if sep and _SCHEME_TOKEN.fullmatch(scheme):
+        backend = _SCHEMES.get(scheme.lower())
+        if backend is None:
+            known = ", ".join(sorted(_SCHEMES))
+            raise ValidationError(f"unknown database URL scheme {scheme!r} (known: {known})")
+        if backend is Backend.SQLITE:
+            return _parse_sqlite(url)
+        split = _conninfo.split_uri(scheme, rest)
+        if split is None:
+            raise ValidationError(
+                f"malformed PostgreSQL URL {_conninfo.hidden_uri(scheme, rest)!r} (the rest is "
+                "not shown: it may hold a password): it cannot be split into user, password, "
+                f"host and database; {_SPLIT_FIX}"
+            )
+    elif _KEYWORD_FORM.match(url):
+        split = _conninfo.split_keywords(url)
+        if split is None:
+            raise ValidationError(
+                "malformed keyword/value conninfo (not shown: it may hold a password): it "
+                "cannot be split into keyword=value pairs; write keyword=value separated by "
+                "spaces, and quote a value holding spaces or quotes as keyword='it\\'s'"
+            )
+    else:
         raise ValidationError(
-            f"malformed database URL {redact(url)!r}: expected "
-            "'sqlite:///path/to/file.db' or 'postgresql://user@host/dbname'"
+            "malformed database URL (not shown: it may hold a password): expected "
+            "'sqlite:///path/to/file.db', 'postgresql://user@host/dbname' or "
+            "'host=... dbname=...'"
         )
-    backend = _SCHEMES.get(scheme.lower())
-    if backend is None:
-        known = ", ".join(sorted(_SCHEMES))
-        raise ValidationError(f"unknown database URL scheme {scheme!r} (known: {known})")
-    if backend is Backend.SQLITE:
-        return _parse_sqlite(url)
-    return _parse_postgres(url)
+    return _parse_postgres(split)
 
 
 def _parse_sqlite(url: str) -> DatabaseUrl:
     rest = url.partition("://")[2]
     if rest == "":
         return DatabaseUrl(Backend.SQLITE, redacted="sqlite://", path=MEMORY)
+    shown = redact(url)
     if not rest.startswith("/"):
         raise ValidationError(
-            f"malformed SQLite URL {url!r}: a SQLite URL has no host; "
+            f"malformed SQLite URL {shown!r}: a SQLite URL has no host; "
             "write sqlite:///relative.db or sqlite:////absolute/path.db"
         )
     raw_path, _, query = rest[1:].partition("?")
     if query:
-        raise ValidationError(f"SQLite URL {url!r} takes no query parameters")
+        raise ValidationError(f"SQLite URL {shown!r} takes no query parameters")
     path = unquote(raw_path)
     if not path:
-        raise ValidationError(f"SQLite URL {url!r} names no file (use sqlite:///:memory:)")
+        raise ValidationError(f"SQLite URL {shown!r} names no file (use sqlite:///:memory:)")
     return DatabaseUrl(Backend.SQLITE, redacted=url, path=path)
 
 
-def _parse_postgres(url: str) -> DatabaseUrl:
+def _parse_postgres(split: Split) -> DatabaseUrl:
+    shown = split.redacted
+    if split.has_fragment:
+        raise ValidationError(
+            f"PostgreSQL URL {shown!r} must not have a '#fragment' "
+            "(percent-encode '#' in a name as %23)"
+        )
+    schema = None if split.schema is None else validate_schema_name(split.schema)
+    if not _libpq.available():
+        return DatabaseUrl(
+            Backend.POSTGRES,
+            redacted=shown,
+            conninfo=split.libpq_text,
+            schema=schema,
+            password=split.secrets.get("password"),
+            secrets=split.spellings,
+        )
     try:
-        parts = urlsplit(url)
-        port = parts.port  # validates the port number
-    except ValueError as exc:
-        raise ValidationError(f"malformed PostgreSQL URL {redact(url)!r}: {exc}") from None
-    if port == 0:
-        raise ValidationError(f"malformed PostgreSQL URL {redact(url)!r}: port 0")
-    if parts.fragment:
-        raise ValidationError(f"PostgreSQL URL {redact(url)!r} must not have a '#fragment'")
-    params = parse_qsl(parts.query, keep_blank_values=True)
-    schema: str | None = None
-    libpq_params: list[tuple[str, str]] = []
-    for key, value in params:
-        if key == "schema":
-            schema = validate_schema_name(value)
-        else:
-            libpq_params.append((key, value))
-    password = parts.password
-    if password is None:
-        password = next((v for k, v in libpq_params if k == "password"), None)
-    conninfo = urlunsplit(
-        ("postgresql", parts.netloc, parts.path, urlencode(libpq_params, quote_via=quote), "")
-    )
+        params = _libpq.parse(split.libpq_text)
+    except _libpq.ConninfoError as exc:
+        detail = str(exc)
+        for secret in split.spellings:
+            detail = detail.replace(secret, REDACTED)
+        raise ValidationError(f"invalid PostgreSQL URL {shown!r}: {detail}") from None
+    for key in _conninfo.SECRET_KEYS:
+        if params.get(key, "") not in ("", *split.secrets.values()):
+            # libpq read a secret where we saw none: we cannot know what is safe to show
+            raise ValidationError(
+                f"malformed PostgreSQL URL (not shown: it may hold a password): "
+                f"libpq reads it differently from the way it is written; {_SPLIT_FIX}"
+            )
+    _check(params, shown)
     return DatabaseUrl(
         Backend.POSTGRES,
-        redacted=redact(url),
-        conninfo=conninfo,
+        redacted=shown,
+        conninfo=_libpq.make(params),
         schema=schema,
-        password=unquote(password) if password else None,
+        password=params.get("password"),
+        secrets=split.spellings,
     )
+
+
+def _check(params: Mapping[str, str], shown: str) -> None:
+    """Refuse what libpq would only refuse at connect time, or not at all."""
+    for port in params.get("port", "").split(","):
+        if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            raise ValidationError(
+                f"malformed PostgreSQL URL {shown!r}: port {port} is not a port number (1-65535)"
+            )
+    for key, choices in _CHOICES.items():
+        if key in params and params[key] not in choices:
+            raise ValidationError(
+                f"invalid PostgreSQL URL {shown!r}: {key}={params[key]!r} is not one of "
+                f"{', '.join(choices)}"
+            )
+    # libpq would fall back to a database named like the user: rarely what was meant,
+    # and a test run must never land in some other database by accident.
+    if not params.get("dbname") and "service" not in params:
+        raise ValidationError(
+            f"PostgreSQL URL {shown!r} names no database: add one, as in "
+            "postgresql://user@host/dbname or dbname=... in the keyword/value form"
+        )
 
 
 def redact(url: str) -> str:
-    """`url` with its password (in the user info or a query parameter) replaced by ***."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        # Unparseable: hide everything between "://" and the last "@" to be safe.
-        scheme, sep, rest = url.partition("://")
-        if sep and "@" in rest:
-            return f"{scheme}://{REDACTED}@{rest.rpartition('@')[2]}"
-        return url
-    netloc = parts.netloc
-    changed = False
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, colon, _password = userinfo.partition(":")
-        if colon:
-            netloc = f"{user}:{REDACTED}@{hostport}"
-            changed = True
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(key in _SECRET_PARAMS for key, _ in pairs):
-            hidden = [(k, REDACTED if k in _SECRET_PARAMS else v) for k, v in pairs]
-            query = urlencode(hidden, safe="*", quote_via=quote)
-            changed = True
-    if not changed:
-        return url  # nothing to hide: keep the URL exactly as written
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    """`url` with its secrets (password, sslpassword) replaced by ***.
+
+    A string that cannot be split with certainty shows its scheme and host at most; text
+    that is neither a URL nor a keyword/value string comes back unchanged.
+    """
+    scheme, sep, rest = url.partition("://")
+    if sep and _SCHEME_TOKEN.fullmatch(scheme):
+        if scheme.lower() == "sqlite" and "@" not in rest.partition("/")[0]:
+            return url
+        split = _conninfo.split_uri(scheme, rest)
+        return _conninfo.hidden_uri(scheme, rest) if split is None else split.redacted
+    if _KEYWORD_FORM.match(url):
+        split = _conninfo.split_keywords(url)
+        return HIDDEN_CONNINFO if split is None else split.redacted
+    return url
+
+
+def build_url(params: Mapping[str, str], *, schema: str | None = None) -> str:
+    """A ``postgresql://`` URL that libpq reads as `params` (its keyword → value pairs),
+    plus our ``schema`` parameter. User, password, hosts, ports and database go where
+    people expect them (``postgresql://user:pw@host:port/db``), everything else into the
+    query; every part is percent-encoded."""
+    rest = dict(params)
+    user, password = rest.pop("user", None), rest.pop("password", None)
+    hosts, ports = rest.pop("host", ""), rest.pop("port", "")
+    dbname = rest.pop("dbname", "")
+    credentials = ""
+    if user is not None or password is not None:
+        secret = "" if password is None else f":{quote(password, safe='')}"
+        credentials = f"{quote(user or '', safe='')}{secret}@"
+    host_list, port_list = hosts.split(","), ports.split(",")
+    if any(host.startswith("/") for host in host_list):
+        # A socket directory reads best as ?host=/var/run/postgresql (as libpq documents)
+        rest = {"host": hosts, **({"port": ports} if ports else {}), **rest}
+        host_list, port_list = [""], [""]
+    elif ports and (not hosts or len(port_list) != len(host_list)):
+        rest["port"] = ports  # one port for every host: only the query can say so
+        port_list = [""] * len(host_list)
+    netloc = ",".join(
+        _host(host) + (f":{port}" if port else "")
+        for host, port in zip(host_list, port_list, strict=True)
+    )
+    if schema is not None:
+        rest["schema"] = schema
+    query = "&".join(f"{quote(k, safe='')}={quote(v, safe='/:,')}" for k, v in rest.items())
+    return f"postgresql://{credentials}{netloc}/{quote(dbname, safe='')}{'?' * bool(query)}{query}"
+
+
+def _host(host: str) -> str:
+    if ":" in host:
+        return f"[{quote(host, safe=':')}]"  # an IPv6 address
+    return quote(host, safe="")

@@ -81,8 +81,11 @@ POSTGRES_URL = Option(
     env="DUALSTORE_POSTGRES_URL",
     metavar="URL",
     help=(
-        "Use the PostgreSQL server at this URL (postgresql://user:pass@host:port/db). "
-        "Unset = start a throwaway server with pg_ctl for this run."
+        "Use the PostgreSQL server at this URL: any form libpq takes, e.g. "
+        "postgresql://user:pass@host:port/db (percent-encode special characters in the "
+        "password), postgresql:///db?host=/var/run/postgresql, several hosts "
+        "(postgresql://h1:5432,h2:5433/db), or 'host=... dbname=...'. The URL must name a "
+        "database. Unset = start a throwaway server with pg_ctl for this run."
     ),
 )
 READY_TIMEOUT = Option(
@@ -194,8 +197,10 @@ def _parse_postgres_url(raw: str | list[str] | None, source: str) -> str | None:
         raise _usage(
             source,
             f"{parsed.redacted!r} is not a PostgreSQL URL; expected "
-            "postgresql://user:password@host:port/dbname",
+            "postgresql://user:password@host:port/dbname or 'host=... dbname=...'",
         )
+    # The string itself travels (workers get it; storage.connect parses it again); as a
+    # SecretUrl its repr, which long tracebacks print, hides the password.
     return SecretUrl(url)
 
 

@@ -23,24 +23,24 @@ from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlsplit, urlunsplit
 
 import storage
-from storage.errors import StorageError, Unavailable
+from storage.errors import StorageError, Unavailable, ValidationError
 from storage.testing import pgbin, stores
-from storage.testing.pgerrors import classify, not_ready
+from storage.testing.pgerrors import URL_FIX, classify, not_ready
 from storage.testing.runinfo import (
     NAME_PREFIX,
     STORE_NAME_RE,
     BackendInfo,
     BackendUnavailable,
+    SecretUrl,
     new_run_id,
     run_started_at,
     store_name,
 )
 from storage.testing.stores import Provisioned, Provisioner, WorkerStore
 from storage.testing.tempdirs import RunTempDir
-from storage.url import parse_url, redact
+from storage.url import build_url, parse_url, redact
 
 if TYPE_CHECKING:
     import psycopg
@@ -61,7 +61,7 @@ _ADMIN_CONNECT_TIMEOUT: Final = 10
 
 
 def libpq_url(url: str) -> str:
-    """The URL as libpq accepts it: plain `postgresql://` scheme, no `schema=` parameter."""
+    """What libpq gets for `url`: its keyword/value conninfo, without `schema`."""
     conninfo = parse_url(url).conninfo
     assert conninfo is not None, "not a PostgreSQL URL"
     return conninfo
@@ -127,7 +127,13 @@ def create_database(url: str, name: str, *, icu_locale: str | None = None) -> st
         ).format(sql.Literal(icu_locale))
     with _admin(url) as conn:
         conn.execute(statement)
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    from psycopg.conninfo import conninfo_to_dict
+
+    # Built from libpq's reading of the URL, so every form (socket directory, several
+    # hosts, keyword/value) names the same server; the result hides its password in repr.
+    parsed = parse_url(url)
+    params = {key: str(value) for key, value in conninfo_to_dict(libpq_url(url)).items()}
+    return SecretUrl(build_url({**params, "dbname": name}, schema=parsed.schema))
 
 
 def drop_database(url: str, name: str) -> None:
@@ -251,11 +257,18 @@ def wait_ready(url: str, *, timeout: float, started: float | None = None) -> int
     until `timeout` seconds after `started` (a `time.monotonic()` value; default now).
     Returns the number of attempts.
 
-    Errors that waiting cannot fix (login refused, database missing, malformed URL)
-    fail at once: retrying them would only delay the message.
+    Errors that waiting cannot fix (login refused, database missing, an invalid URL or
+    option) fail at once: retrying them would only delay the message. An invalid URL is
+    named as the cause, not the server.
     """
     import psycopg
 
+    try:
+        parsed = parse_url(url)
+    except ValidationError as exc:
+        what = f"{exc} (the URL is at fault, not the server; not retried)"
+        raise BackendUnavailable("postgres", what, URL_FIX) from None
+    assert parsed.conninfo is not None, "not a PostgreSQL URL"
     deadline = (time.monotonic() if started is None else started) + timeout
     delay, attempts = 0.05, 0
     while True:
@@ -263,23 +276,45 @@ def wait_ready(url: str, *, timeout: float, started: float | None = None) -> int
         remaining = deadline - time.monotonic()
         try:
             with psycopg.connect(
-                libpq_url(url),
+                parsed.conninfo,
                 autocommit=True,
                 connect_timeout=max(2, min(10, math.ceil(remaining))),
             ) as conn:
                 conn.execute("SELECT 1").fetchone()
             return attempts
         except psycopg.Error as exc:
-            last = _scrubbed(url, exc)
+            last = " ".join(parsed.scrub(str(exc)).split())
             permanent = classify(last)
             if permanent is not None:
-                what = f"PostgreSQL at {redact(url)} {permanent.what} (not retried): {last}"
+                # A bad URL is the URL's fault, not the server's: say which.
+                culprit = "the URL" if permanent.url_at_fault else "PostgreSQL at"
+                what = f"{culprit} {parsed.redacted} {permanent.what} (not retried): {last}"
                 raise BackendUnavailable("postgres", what, permanent.fix) from None
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise not_ready(redact(url), urlsplit(url), timeout, attempts, last)
+            address = server_address(parsed.conninfo)
+            raise not_ready(parsed.redacted, address, timeout, attempts, last)
         time.sleep(min(delay, remaining))
         delay = min(delay * 2, 1.0)
+
+
+def server_address(conninfo: str) -> tuple[str | None, str]:
+    """The host(s) and port(s) libpq connects to for `conninfo`, as `pg_isready -h -p`
+    takes them: from the conninfo, else from libpq's defaults (PGHOST, PGPORT, ...).
+    The host is None when libpq uses its built-in socket directory (pg_isready's too)."""
+    from psycopg import pq
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = {key: str(value) for key, value in conninfo_to_dict(conninfo).items() if value}
+    defaults = {
+        option.keyword.decode(): option.val.decode()
+        for option in pq.Conninfo.get_defaults()
+        if option.val
+    }
+    candidates = (given, defaults)
+    host = next((d[k] for d in candidates for k in ("host", "hostaddr") if d.get(k)), None)
+    port = next((d["port"] for d in candidates if d.get("port")), "5432")
+    return host, port
 
 
 # --------------------------------------------------------------------------- throwaway server

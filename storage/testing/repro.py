@@ -284,12 +284,13 @@ def prune_runs(runs_dir: Path, *, keep: int, current: Path) -> None:
 
 
 def redacted(args: Sequence[str]) -> list[str]:
-    """The arguments with the password of any URL among them hidden (`--postgres-url=…`
-    included): run.json is uploaded by CI and the commands are printed."""
+    """The arguments with the password of any URL or keyword/value conninfo among them
+    hidden (`--postgres-url=…` included): run.json is uploaded by CI and the commands are
+    printed. (`redact` leaves any other text as it is.)"""
     shown: list[str] = []
     for arg in args:
         flag, eq, value = arg.partition("=") if arg.startswith("-") else ("", "", arg)
-        shown.append(f"{flag}{eq}{redact(value)}" if "://" in value else arg)
+        shown.append(f"{flag}{eq}{redact(value)}")
     return shown
 
 

@@ -62,9 +62,10 @@ def store_name(run_id: str, worker_id: str) -> str:
 
 
 class SecretUrl(str):
-    """A database URL whose `repr` hides the password. pytest prints the arguments of
-    every frame in a long traceback; URLs the harness passes around are these, so a
-    failing test never shows a password. `str()` and f-strings give the real URL."""
+    """A database URL (or keyword/value conninfo) whose `repr` hides the password. pytest
+    prints the arguments of every frame in a long traceback; URLs the harness passes around
+    are these, so a failing test never shows a password. `str()` and f-strings give the
+    real URL."""
 
     __slots__ = ()
 
@@ -98,7 +99,8 @@ class BackendInfo:
     ready_seconds: float
 
     def __post_init__(self) -> None:
-        if "://" in self.target and not isinstance(self.target, SecretUrl):
+        # Any form (a URL, a keyword/value conninfo; a SQLite directory comes out as is)
+        if not isinstance(self.target, SecretUrl):
             object.__setattr__(self, "target", SecretUrl(self.target))
 
     def to_wire(self) -> dict[str, object]:

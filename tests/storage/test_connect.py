@@ -103,7 +103,9 @@ def test_a_missing_postgres_database_is_store_not_found(backend: BackendUnderTes
     assert not refused.value.retryable
 
 
-def test_an_unmigrated_store_is_not_migrated_not_a_raw_error(empty_store: tuple[str, str | None]) -> None:
+def test_an_unmigrated_store_is_not_migrated_not_a_raw_error(
+    empty_store: tuple[str, str | None],
+) -> None:
     url, schema = empty_store
     with storage.connect(url, schema=schema) as db:
         with pytest.raises(NotMigrated, match="dualstore migrate up"):

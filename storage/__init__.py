@@ -48,13 +48,17 @@ from storage.api import (
 )
 from storage.errors import (
     Conflict,
+    DriverMissing,
     GuardError,
     LoginRefused,
     MigrationError,
+    NotADatabase,
     NotFound,
+    NotMigrated,
     SerializationError,
     StatementTimeout,
     StorageError,
+    StoreNotFound,
     Unavailable,
     ValidationError,
 )
@@ -68,15 +72,23 @@ def connect(
     connect_timeout: float = 10.0,
     statement_timeout: float | None = 60.0,
     busy_timeout: float = 5.0,
+    create: bool = True,
 ) -> Database:
     """Open the database `url` names and check that it answers.
 
     `schema` (PostgreSQL; wins over ``?schema=`` in the URL) is where the application's
     tables live; SQLite has no schemas and ignores it. `connect_timeout` bounds connecting
-    and `statement_timeout` (seconds, `None` = off) every statement on PostgreSQL;
-    `busy_timeout` is how long SQLite waits for a lock. A malformed URL raises
-    `ValidationError`; a database that cannot be reached or refuses the login raises
-    `Unavailable`.
+    and `statement_timeout` (seconds, `None` = off) every statement on PostgreSQL.
+    `busy_timeout` is how long a statement waits for a lock another connection holds
+    (SQLite's busy timeout, PostgreSQL's ``lock_timeout``) before `SerializationError`.
+
+    `create=False` opens only a store that exists: a missing SQLite file is not created and
+    a missing PostgreSQL schema is not accepted, both raising `StoreNotFound` (with the
+    default, a SQLite file is created here and a schema by `run_migrations`).
+
+    A malformed URL raises `ValidationError`; a database that cannot be reached or refuses
+    the login raises `Unavailable`. Its subclasses `LoginRefused`, `StoreNotFound`,
+    `NotADatabase` and `DriverMissing` have ``retryable = False``: trying again cannot help.
     """
     from storage.backends import open_database  # noqa: PLC0415 - drivers load on demand
     from storage.backends._driver import Settings  # noqa: PLC0415
@@ -90,6 +102,7 @@ def connect(
         connect_timeout=finite_seconds(connect_timeout, "connect_timeout") or 0.0,
         statement_timeout=finite_seconds(statement_timeout, "statement_timeout", allow_none=True),
         busy_timeout=finite_seconds(busy_timeout, "busy_timeout", allow_zero=True) or 0.0,
+        create=bool(create),
     )
     return open_database(parsed, settings)
 
@@ -108,6 +121,7 @@ __all__ = [
     "Conflict",
     "Database",
     "Document",
+    "DriverMissing",
     "GuardError",
     "IndexRebuildReport",
     "JobFilter",
@@ -122,13 +136,16 @@ __all__ = [
     "NewCanvasNode",
     "NodeExecution",
     "NodeStatus",
+    "NotADatabase",
     "NotFound",
+    "NotMigrated",
     "Provenance",
     "PruneReport",
     "SearchHit",
     "SerializationError",
     "StatementTimeout",
     "StorageError",
+    "StoreNotFound",
     "Transaction",
     "Unavailable",
     "ValidationError",

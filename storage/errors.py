@@ -8,6 +8,8 @@ each and raise them ``from`` the driver error, so the driver error stays availab
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class StorageError(Exception):
     """Root of every error the storage layer raises."""
@@ -55,17 +57,51 @@ class MigrationError(StorageError):
 
 
 class Unavailable(StorageError):
-    """The database cannot be reached, refused the login, or went away."""
+    """The database cannot be reached, refused the login, or went away.
+
+    `retryable` says whether trying again may help: a server that is starting or went away
+    may answer later; a refused login, a missing file or a missing driver will not. Retry
+    loops (``dualstore check``, the test harness) stop at once when it is False."""
 
     code = "HSK-503-UNAVAILABLE"
+    retryable: ClassVar[bool] = True
 
 
 class LoginRefused(Unavailable):
-    """The server refused the login (bad user or password, no pg_hba.conf entry).
-
-    Retrying cannot help, so retry loops stop at once on this subclass of `Unavailable`."""
+    """The server refused the login (bad user or password, no pg_hba.conf entry)."""
 
     code = "HSK-401-LOGIN-REFUSED"
+    retryable = False
+
+
+class StoreNotFound(Unavailable):
+    """The store does not exist: a SQLite file or its directory, a PostgreSQL database, or
+    (with ``connect(..., create=False)``) the PostgreSQL schema."""
+
+    code = "HSK-404-STORE-NOT-FOUND"
+    retryable = False
+
+
+class NotADatabase(Unavailable):
+    """The SQLite path names something that is not a SQLite database (a text file, a
+    directory)."""
+
+    code = "HSK-415-NOT-A-DATABASE"
+    retryable = False
+
+
+class DriverMissing(Unavailable):
+    """The backend's driver package is not installed (psycopg for PostgreSQL)."""
+
+    code = "HSK-501-DRIVER-MISSING"
+    retryable = False
+
+
+class NotMigrated(StorageError):
+    """The store exists but its schema is not the one this code needs (never migrated,
+    migrations pending, or a table of the application missing): run the migrations."""
+
+    code = "HSK-412-NOT-MIGRATED"
 
 
 class SerializationError(StorageError):
@@ -82,13 +118,17 @@ class StatementTimeout(StorageError):
 
 __all__ = [
     "Conflict",
+    "DriverMissing",
     "GuardError",
     "LoginRefused",
     "MigrationError",
+    "NotADatabase",
     "NotFound",
+    "NotMigrated",
     "SerializationError",
     "StatementTimeout",
     "StorageError",
+    "StoreNotFound",
     "Unavailable",
     "ValidationError",
 ]

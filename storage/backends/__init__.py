@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from storage.api import Backend
-from storage.errors import Unavailable
+from storage.errors import DriverMissing
 
 if TYPE_CHECKING:
     from storage.backends._base import SqlDatabase
@@ -39,7 +39,7 @@ def database_class(backend: Backend) -> Any:
     except ImportError as exc:
         if exc.name not in needs:
             raise
-        raise Unavailable(
+        raise DriverMissing(
             f"the {backend.value} backend needs the {exc.name} package: install dualstore[postgres]"
         ) from exc
     return getattr(module, class_name)

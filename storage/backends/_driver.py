@@ -31,6 +31,7 @@ class Settings:
     connect_timeout: float = 10.0
     statement_timeout: float | None = 60.0
     busy_timeout: float = 5.0
+    create: bool = True  # False: a missing SQLite file or PostgreSQL schema is an error
 
 
 @dataclass(frozen=True, slots=True)

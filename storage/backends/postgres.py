@@ -5,7 +5,10 @@ Connections are in autocommit mode so the shared code issues BEGIN/SAVEPOINT/COM
 transaction; outside one, each API call borrows a connection for its own transaction. The
 pool checks a connection before lending it and drops broken ones, so a restarted server
 costs one failed call, not a poisoned pool. ``search_path`` (the application's schema),
-``statement_timeout`` and ``connect_timeout`` are set through the connection options.
+``statement_timeout``, ``lock_timeout`` and ``connect_timeout`` are set through the
+connection options. ``lock_timeout`` is `busy_timeout`, so a write blocked by another
+connection's lock fails with `SerializationError` after the same wait as on SQLite,
+instead of running into ``statement_timeout``.
 """
 
 from __future__ import annotations
@@ -29,9 +32,11 @@ from storage.backends._driver import Driver, Params, Row, Settings
 from storage.errors import (
     Conflict,
     LoginRefused,
+    NotMigrated,
     SerializationError,
     StatementTimeout,
     StorageError,
+    StoreNotFound,
     Unavailable,
     ValidationError,
 )
@@ -69,6 +74,8 @@ _LOGIN_REFUSED_PHRASES = (
 
 
 _UNKNOWN_ROLE = re.compile(r'role "[^"]*" does not exist')
+#: likewise a missing database (3D000 when a session reports it, no SQLSTATE at login)
+_UNKNOWN_DATABASE = re.compile(r'database "[^"]*" does not exist')
 
 
 def _login_refused(state: str, detail: str) -> bool:
@@ -96,15 +103,34 @@ def map_error(exc: psycopg.Error, url: DatabaseUrl) -> StorageError:
         or (not state and isinstance(exc, psycopg.DataError))  # e.g. NUL, refused client-side
     ):
         return ValidationError(f"value refused ({state}) in {where}: {detail}")
-    if state in ("40001", "40P01", "55P03"):
+    if state in ("40001", "40P01"):
         return SerializationError(f"concurrent transaction won ({state}) in {where}: {detail}")
+    if state == "55P03":  # lock_not_available: lock_timeout (= busy_timeout) ran out
+        return SerializationError(
+            f"database busy: another connection held a lock past the busy timeout ({state}) "
+            f"in {where}: {detail}"
+        )
+    if state == "42P01":
+        # The layer queries only its own tables, so a missing one means a missing migration.
+        return NotMigrated(
+            f"table missing ({state}) in {where}: {detail}: the schema is not migrated; run "
+            "`dualstore migrate up` (or Database.run_migrations())"
+        )
+    if state == "3D000" or (
+        isinstance(exc, psycopg.OperationalError) and _UNKNOWN_DATABASE.search(detail)
+    ):
+        return StoreNotFound(
+            f"database does not exist{f' ({state})' if state else ''}: {where}: {detail}: "
+            "fix the database name "
+            "in the URL, or create the database"
+        )
     if state == "57014":
         return StatementTimeout(f"statement cancelled ({state}) in {where}: {detail}")
     if isinstance(exc, psycopg.OperationalError) and _login_refused(state, detail):
         return LoginRefused(f"login refused{f' ({state})' if state else ''}: {where}: {detail}")
     if (
         state.startswith(("08", "53"))
-        or state in ("57P01", "57P02", "57P03", "3D000")
+        or state in ("57P01", "57P02", "57P03")
         or (not state and isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError))
     ):
         return Unavailable(
@@ -155,6 +181,8 @@ class PostgresDriver(Driver[Connection]):
             else max(1, round(settings.statement_timeout * 1000))
         )
         options.append(f"-c statement_timeout={statement_ms}")
+        # 0 would mean "wait forever" to PostgreSQL; SQLite's 0 means "do not wait".
+        options.append(f"-c lock_timeout={max(1, round(settings.busy_timeout * 1000))}")
         return make_conninfo(
             self.url.conninfo,
             options=" ".join(o for o in options if o),
@@ -167,6 +195,15 @@ class PostgresDriver(Driver[Connection]):
         try:
             with psycopg.connect(self._conninfo, autocommit=True) as conn:
                 row = conn.execute(self.sql("server_version")).fetchone()
+                schema = self.settings.schema
+                if schema and not self.settings.create:
+                    found = conn.execute(pyformat(self.sql("schema_exists")), {"schema": schema})
+                    if found.fetchone() is None:
+                        raise StoreNotFound(
+                            f"schema {schema!r} does not exist in {self.url.redacted}: check "
+                            "the schema name (--schema, ?schema= or schema=) for a typo, or "
+                            "create it with `dualstore migrate up`"
+                        )
         # The driver error stays the cause, but without its frames: they hold the conninfo
         # (with the password) as arguments, which pytest prints in long tracebacks.
         except psycopg.ProgrammingError as exc:

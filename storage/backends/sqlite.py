@@ -4,6 +4,11 @@ One connection per `Database`, opened in autocommit mode (``isolation_level=None
 shared code issues BEGIN/SAVEPOINT/COMMIT itself; a lock gives the connection to one thread
 at a time for a whole transaction, so a `Database` is safe to share between threads.
 ``PRAGMA foreign_keys=ON`` is set on the connection (SQLite's default is off).
+
+`sqlite3` reports every path problem as SQLITE_CANTOPEN; opening looks at the path to say
+which one it is (no directory, no file, a directory), because only the cause tells the
+user the fix, and none of them is worth retrying. ``create=False`` opens the file through
+a ``mode=rw`` URI, so SQLite itself refuses to create it (no check-then-open race).
 """
 
 from __future__ import annotations
@@ -13,14 +18,18 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from storage.api import Backend, Capability
 from storage.backends._base import SqlDatabase
 from storage.backends._driver import Driver, Params, Row, Settings
 from storage.errors import (
     Conflict,
+    NotADatabase,
+    NotMigrated,
     SerializationError,
     StorageError,
+    StoreNotFound,
     Unavailable,
     ValidationError,
 )
@@ -43,10 +52,10 @@ _ERROR_MAP: tuple[tuple[tuple[str, ...], type[StorageError], str], ...] = (
         "value refused",
     ),
     (("SQLITE_BUSY", "SQLITE_LOCKED"), SerializationError, "database busy"),
+    (("SQLITE_NOTADB",), NotADatabase, "not a SQLite database"),
     (
         (
             "SQLITE_CANTOPEN",
-            "SQLITE_NOTADB",
             "SQLITE_IOERR",
             "SQLITE_CORRUPT",
             "SQLITE_FULL",
@@ -63,6 +72,12 @@ _ERROR_MAP: tuple[tuple[tuple[str, ...], type[StorageError], str], ...] = (
 def map_error(exc: sqlite3.Error, where: str) -> StorageError:
     """The `storage.errors` type for a `sqlite3` error (the caller raises it ``from`` exc)."""
     code = getattr(exc, "sqlite_errorname", None) or ""
+    if code == "SQLITE_ERROR" and str(exc).startswith("no such table"):
+        # The layer queries only its own tables, so a missing one means a missing migration.
+        return NotMigrated(
+            f"{exc} in {where}: the database is not migrated; run `dualstore migrate up` "
+            "(or Database.run_migrations())"
+        )
     for prefixes, error_type, summary in _ERROR_MAP:
         if code.startswith(prefixes):
             return error_type(f"{summary} ({code}) in {where}: {exc}")
@@ -79,23 +94,54 @@ class SqliteDriver(Driver[sqlite3.Connection]):
         path = url.path or MEMORY
         self.capabilities = frozenset() if path == MEMORY else frozenset({Capability.PERSISTENT})
         self._lock = threading.Lock()
+        must_exist = path != MEMORY and not settings.create
         try:
             conn = sqlite3.connect(
-                path,
+                f"file:{quote(path)}?mode=rw" if must_exist else path,
                 timeout=settings.busy_timeout,
                 isolation_level=None,  # we issue BEGIN/COMMIT ourselves
                 check_same_thread=False,  # guarded by self._lock instead
+                uri=must_exist,
             )
         except sqlite3.Error as exc:
-            raise map_error(exc, url.redacted) from exc
+            raise self._open_error(path, exc) from exc
         try:
             conn.execute(self.sql("connection_setup"))
             # Reading the catalog proves the file is a database we can open.
             conn.execute(self.sql("catalog_tables")).fetchall()
         except sqlite3.Error as exc:
             conn.close()
-            raise map_error(exc, url.redacted) from exc
+            raise self._open_error(path, exc) from exc
         self._conn: sqlite3.Connection | None = conn
+
+    def _open_error(self, path: str, exc: sqlite3.Error) -> StorageError:
+        """Why `path` cannot be opened, with the fix (see the module docstring)."""
+        where, code = self.url.redacted, getattr(exc, "sqlite_errorname", None) or ""
+        reason = f"({code}: {exc})"
+        file = Path(path).absolute()  # the message names the file the user meant
+        if code == "SQLITE_NOTADB":
+            return NotADatabase(
+                f"{where} is not a SQLite database {reason}: fix the path in the URL "
+                "(the file was left as it is)"
+            )
+        if code != "SQLITE_CANTOPEN" or path == MEMORY:
+            return map_error(exc, where)
+        if not file.parent.is_dir():
+            return StoreNotFound(
+                f"cannot open {where} {reason}: there is no directory {file.parent}; "
+                "create it, or fix the path in the URL"
+            )
+        if file.is_dir():
+            return NotADatabase(
+                f"cannot open {where} {reason}: {file} is a directory, not a database file; "
+                "fix the path in the URL"
+            )
+        if not file.exists() and not self.settings.create:
+            return StoreNotFound(
+                f"cannot open {where} {reason}: the file {file} does not exist; check the "
+                "path in the URL, or create the database with `dualstore migrate up`"
+            )
+        return map_error(exc, where)
 
     @contextmanager
     def pinned(self) -> Iterator[sqlite3.Connection]:

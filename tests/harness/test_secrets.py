@@ -32,12 +32,14 @@ ENCODED = quote(SECRET, safe="")
 
 #: inner tests: one passes, one fails inside the storage layer with its frames' locals
 SUITE = """
+from storage.api import WriteContext
+
 def test_passes(db, backend):
     db.ping()
 
 def test_fails(db, backend):
     target = backend.info.target
-    db.create_workspace("nul\\x00name")
+    db.create_workspace("nul\\x00name", WriteContext.system())
 """
 
 

@@ -6,30 +6,116 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
 import storage
 from storage.api import Capability
 from storage.cli import main
-from storage.errors import LoginRefused, Unavailable, ValidationError
+from storage.errors import (
+    LoginRefused,
+    NotADatabase,
+    NotMigrated,
+    StoreNotFound,
+    Unavailable,
+    ValidationError,
+)
+from storage.testing import provision
 from storage.testing.isolation import BackendUnderTest
 
 pytest_plugins = ["pytester"]
 
 
-def test_sqlite_in_a_missing_directory_is_unavailable(tmp_path: Path) -> None:
-    with pytest.raises(Unavailable, match="SQLITE_CANTOPEN") as refused:
-        storage.connect(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
+@pytest.mark.parametrize("create", [True, False])
+def test_sqlite_in_a_missing_directory_is_store_not_found(tmp_path: Path, create: bool) -> None:
+    missing = tmp_path / "missing"
+    with pytest.raises(StoreNotFound, match="SQLITE_CANTOPEN") as refused:
+        storage.connect(f"sqlite:///{missing / 'x.db'}", create=create)
+    assert isinstance(refused.value, Unavailable)
+    assert not refused.value.retryable
+    assert f"there is no directory {missing}" in str(refused.value)
     assert refused.value.__cause__ is not None
+    assert not missing.exists()
 
 
-def test_a_file_that_is_not_a_database_is_unavailable(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
-    path.write_bytes(b"this is not a database file, just text. " * 50)
-    with pytest.raises(Unavailable, match="SQLITE_NOTADB"):
+    content = b"this is not a database file, just text. " * 50
+    path.write_bytes(content)
+    with pytest.raises(NotADatabase, match="SQLITE_NOTADB") as refused:
         storage.connect(f"sqlite:///{path}")
+    assert not refused.value.retryable
+    assert "fix the path" in str(refused.value)
+    assert path.read_bytes() == content
+
+
+def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
+    with pytest.raises(NotADatabase, match="is a directory"):
+        storage.connect(f"sqlite:///{tmp_path}", create=False)
+
+
+def test_create_false_never_creates_a_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "typo.db"
+    with pytest.raises(StoreNotFound, match="does not exist") as refused:
+        storage.connect(f"sqlite:///{path}", create=False)
+    assert not refused.value.retryable
+    assert "dualstore migrate up" in str(refused.value)
+    assert not path.exists()
+    # An existing file opens, read-write.
+    storage.connect(f"sqlite:///{path}").close()
+    with storage.connect(f"sqlite:///{path}", create=False) as db:
+        db.run_migrations()
+        assert db.migration_version() > 0
+
+
+def test_create_false_on_a_path_with_uri_characters(tmp_path: Path) -> None:
+    # The must-exist open goes through a file: URI; '?', '#' and '%' stay part of the name.
+    path = tmp_path / "odd ?name#%41.db"
+    url = f"sqlite:///{quote(str(path))}"
+    with storage.connect(url) as db:
+        db.run_migrations()
+    with storage.connect(url, create=False) as db:
+        assert db.migration_version() > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+@pytest.mark.requires(Capability.SERVER)
+def test_create_false_refuses_a_missing_postgres_schema(
+    backend: BackendUnderTest, empty_store: tuple[str, str | None]
+) -> None:
+    url, schema = empty_store
+    assert schema is not None
+    with pytest.raises(StoreNotFound, match=f"schema '{schema}' does not exist") as refused:
+        storage.connect(url, schema=schema, create=False)
+    assert not refused.value.retryable
+    assert provision.list_schemas(url, prefix=schema) == []
+    provision.create_schema(url, schema)
+    storage.connect(url, schema=schema, create=False).close()
+
+
+@pytest.mark.requires(Capability.SERVER)
+def test_a_missing_postgres_database_is_store_not_found(backend: BackendUnderTest) -> None:
+    parts = urlsplit(backend.info.target)
+    url = urlunsplit(parts._replace(path="/dualstore_no_such_database"))
+    with pytest.raises(StoreNotFound, match="dualstore_no_such_database") as refused:
+        storage.connect(url)
+    assert not refused.value.retryable
+
+
+def test_an_unmigrated_store_is_not_migrated_not_a_raw_error(
+    empty_store: tuple[str, str | None],
+) -> None:
+    url, schema = empty_store
+    with storage.connect(url, schema=schema) as db:
+        with pytest.raises(NotMigrated, match="dualstore migrate up"):
+            db.rebuild_indexes()
+        with pytest.raises(NotMigrated, match="not migrated"):
+            db.list_workspaces()
+        db.run_migrations(target=1)  # part of the schema: the derived tables are missing
+        with pytest.raises(NotMigrated, match="not migrated"):
+            db.rebuild_indexes()
+        db.ping()  # the connection stays usable
 
 
 def test_memory_databases_are_private_and_not_persistent() -> None:
@@ -79,7 +165,8 @@ def test_import_and_sqlite_work_without_psycopg(tmp_path: Path) -> None:
         assert db.create_workspace("w", storage.WriteContext.system()).name == "w"
         try:
             storage.connect("postgresql://u@127.0.0.1/db")
-        except storage.Unavailable as exc:
+        except storage.DriverMissing as exc:
+            assert isinstance(exc, storage.Unavailable) and not exc.retryable
             print("refused:", exc)
         """
     )
@@ -101,10 +188,13 @@ def test_refused_login_is_typed_and_not_retried(
     assert isinstance(refused.value, Unavailable)
     assert "pa55word" not in str(refused.value)
 
+    assert not refused.value.retryable
+
     # A retry loop stops at the first refusal: retrying a wrong login cannot help.
     assert main(["check", "--url", url, "--attempts", "5", "--delay", "5"]) == 1
     err = capsys.readouterr().err
-    assert "after 1 attempt(s): login refused" in err
+    assert err.startswith("dualstore check: error: login refused")
+    assert "attempt" not in err
     assert "pa55word" not in err
 
 

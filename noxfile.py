@@ -196,10 +196,14 @@ def _recorded_session(session: nox.Session, order_file: Path) -> str:
     run_file = order_file.parent / "run.json"
     recorded = None
     if run_file.is_file():
-        recorded = json.loads(run_file.read_text(encoding="utf-8")).get("nox_session")
+        try:
+            recorded = json.loads(run_file.read_text(encoding="utf-8")).get("nox_session")
+        except (ValueError, AttributeError):
+            session.error(f"{run_file} is not a run recording (JSON object): re-download it.")
     if recorded is None:
         session.warn(
-            f"{run_file} names no nox session (a run outside nox, or an older run): "
+            f"{run_file} names no nox session (a run outside the test sessions, "
+            "e.g. plain pytest or a flake hunt, or an older run): "
             f"installing what `{UNRECORDED}` installs"
         )
         return UNRECORDED

@@ -1,141 +1,281 @@
 """Developer and CI sessions. Sessions only pick options and call tools; logic lives in
-`storage/testing` (the pytest plugin) and `ci/` (audits)."""
+`storage/testing` (the pytest plugin) and `ci/` (audits). `./nox` runs nox (installed on
+first use into .venv, with uv); `nox -l` lists the sessions."""
+
+# Three things hold for every session, each kept in one place here:
+# - What a session installs is a row of `INSTALLS`; `repro` reads the recorded session from
+#   the run's run.json and installs that same row, so a replay has what the run had.
+# - A URL given as an argument (`--postgres-url`, reap's `--url`) moves into the environment
+#   before the command runs: nox echoes every command line (and repeats it when the command
+#   fails), never the environment, and a URL may carry a password.
+# - Sessions are not pinned to one Python: they run on the interpreter nox runs on, or on
+#   the one asked for with `--force-python X`, which must satisfy pyproject's
+#   requires-python; a Python that is asked for and missing fails the session (never a
+#   silent skip).
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import nox
+from packaging.specifiers import SpecifierSet
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint", "typecheck", "audit"]
 nox.options.reuse_existing_virtualenvs = True
+# A session whose Python is not installed fails (nox's default skips it and exits 0, which
+# outside CI reads as a pass with no test run).
+nox.options.error_on_missing_interpreters = True
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-PYTHON = "3.11"
+REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
+
+#: the environment variable that names the `INSTALLS` row of the environment pytest runs in;
+#: the harness records it in run.json (storage/testing/repro.py reads the same name)
+RECORDED_SESSION_ENV = "DUALSTORE_NOX_SESSION"
+#: the arguments that carry a URL, and the environment variable each one moves to
+URL_ARGS = {"--postgres-url": "DUALSTORE_POSTGRES_URL"}
+REAP_URL_ARGS = {"--url": "DUALSTORE_URL"}
 
 
-def _groups(*names: str) -> list[str]:
-    return [req for name in names for req in nox.project.dependency_groups(PYPROJECT, name)]
+class Install(NamedTuple):
+    """What a session installs: the project (with extras, editable) and dependency groups."""
+
+    project: str | None
+    groups: tuple[str, ...]
+
+
+# The test sessions' installs; `repro` installs the row of the session it replays.
+INSTALLS = {
+    # no psycopg and no server: the embedded default must work without them
+    "tests-sqlite": Install(".", ("test",)),
+    "tests-postgres": Install(".[postgres]", ("test-postgres",)),
+    # the harness's own tests need both backends' tooling, the audit's and the linters'
+    "tests": Install(".[postgres]", ("test-postgres", "audit", "lint")),
+}
+#: the row a run.json that names no session gets (a run outside nox): everything
+UNRECORDED = "tests"
+#: the tools sessions (flake-hunt, reap, bench) run the harness's code: pytest, both backends
+TOOLS = INSTALLS["tests-postgres"]
+
+
+def _install(session: nox.Session, install: Install) -> None:
+    _require_python(session)
+    groups = [req for name in install.groups for req in _group(name)]
+    project = ("-e", install.project) if install.project else ()
+    session.install(*project, *groups)
+
+
+def _group(name: str) -> tuple[str, ...]:
+    return tuple(nox.project.dependency_groups(PYPROJECT, name))
+
+
+def _require_python(session: nox.Session) -> None:
+    """Fail clearly on a Python that the project does not support (before installing, which
+    would fail with a resolver error that names no fix)."""
+    bin_dir = session.bin_paths[0] if session.bin_paths else None
+    found = shutil.which("python", path=bin_dir) if bin_dir else None
+    python = found or sys.executable
+    version = subprocess.run(
+        [python, "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if version in REQUIRES_PYTHON:
+        return
+    if session.python:
+        session.error(
+            f"Python {version} (asked for: {session.python}) is not supported: this project "
+            f"needs Python {REQUIRES_PYTHON}. Ask for a supported one, e.g. --force-python 3.11."
+        )
+    session.error(
+        f"nox runs on Python {version} ({sys.executable}) and the sessions use nox's own "
+        f"Python, but this project needs Python {REQUIRES_PYTHON}. Run nox with a supported "
+        "Python (./nox picks the newest python3.X it finds; delete .venv to let it choose "
+        "again), or ask for an installed one: nox --force-python 3.11 -s ..."
+    )
+
+
+def _urls_to_env(posargs: list[str], moved: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The arguments without the URL options in `moved`, and those URLs as environment
+    variables (both `--opt=URL` and `--opt URL`; the last one wins, as on a command line)."""
+    kept: list[str] = []
+    env: dict[str, str] = {}
+    args = iter(posargs)
+    for arg in args:
+        flag, eq, url = arg.partition("=")
+        if flag in moved and eq:
+            env[moved[flag]] = url
+        elif arg in moved and (following := next(args, None)) is not None:
+            env[moved[arg]] = following
+        else:  # (a URL option with no value stays: the tool reports the usage error)
+            kept.append(arg)
+    return kept, env
 
 
 # ----------------------------------------------------------------------------- tests
-# One session per backend, each installing only what its backend needs (tests-sqlite has
-# no psycopg and no server: the embedded default must work without them), running the
-# shared conformance suites. `tests` is the full suite: both backends, the suites and
-# everything under tests/ (the harness's own tests need both backends' tooling). Extra
-# args after `--` go to pytest; naming a path there replaces the default paths.
-# PostgreSQL: DUALSTORE_POSTGRES_URL (or `-- --postgres-url=...`) selects a server; unset,
-# the harness starts a throwaway one with pg_ctl.
+# One session per backend, each installing only what its backend needs, running the shared
+# conformance suites. `tests` is the full suite: both backends, the suites and everything
+# under tests/. Extra args after `--` go to pytest; naming a path there replaces the
+# default paths. PostgreSQL: DUALSTORE_POSTGRES_URL (or `-- --postgres-url=...`, which is
+# moved into that variable) selects a server; unset, the harness starts a throwaway one.
 
 
-def _pytest(session: nox.Session, *args: str, paths: tuple[str, ...]) -> None:
-    posargs = list(session.posargs)
+def _pytest(session: nox.Session, recorded: str, *args: str, paths: tuple[str, ...]) -> None:
+    posargs = session.posargs
     names_a_path = any(
         Path(arg.split("::")[0]).exists() for arg in posargs if not arg.startswith("-")
     )
     # -n auto first: a later `-n 0` among the extra args wins.
-    session.run("pytest", "-n", "auto", *args, *(() if names_a_path else paths), *posargs)
+    _run_pytest(
+        session, recorded, ["-n", "auto", *args, *(() if names_a_path else paths), *posargs]
+    )
 
 
-@nox.session(name="tests-sqlite", python=PYTHON)
+def _run_pytest(session: nox.Session, recorded: str, args: list[str]) -> None:
+    """pytest in an environment that has `INSTALLS[recorded]`, which the harness records in
+    run.json (a replay installs the same); a `--postgres-url` goes in the environment."""
+    args, env = _urls_to_env(args, URL_ARGS)
+    env[RECORDED_SESSION_ENV] = recorded
+    session.run("pytest", *args, env=env)
+
+
+@nox.session(name="tests-sqlite")
 def tests_sqlite(session: nox.Session) -> None:
     """Conformance suites on SQLite (embedded; needs neither psycopg nor a server)."""
-    session.install("-e", ".", *_groups("test"))
-    _pytest(session, "--backend", "sqlite", paths=("suites",))
+    _install(session, INSTALLS["tests-sqlite"])
+    _pytest(session, "tests-sqlite", "--backend", "sqlite", paths=("suites",))
 
 
-@nox.session(name="tests-postgres", python=PYTHON)
+@nox.session(name="tests-postgres")
 def tests_postgres(session: nox.Session) -> None:
     """Conformance suites on PostgreSQL: DUALSTORE_POSTGRES_URL, else a throwaway server."""
-    session.install("-e", ".[postgres]", *_groups("test-postgres"))
-    _pytest(session, "--backend", "postgres", paths=("suites",))
+    _install(session, INSTALLS["tests-postgres"])
+    _pytest(session, "tests-postgres", "--backend", "postgres", paths=("suites",))
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def tests(session: nox.Session) -> None:
     """Full test suite on both backends: the suites plus tests/ (harness, CI, faults)."""
-    session.install("-e", ".[postgres]", *_groups("test-postgres", "audit", "lint"))
-    _pytest(session, paths=("suites", "tests"))
+    _install(session, INSTALLS["tests"])
+    _pytest(session, "tests", paths=("suites", "tests"))
 
 
 # ----------------------------------------------------------------------------- reproduce
-# (issue 6: the logic is in storage/testing/repro.py and flakehunt.py; these only pass args)
-def _install_test_env(session: nox.Session) -> None:
-    session.install("-e", ".[postgres]", *_groups("test-postgres"))
-
-
-@nox.session(python=PYTHON)
+# (the logic is in storage/testing/repro.py and flakehunt.py; these only pass args)
+@nox.session
 def repro(session: nox.Session) -> None:
-    """Replay a recorded test order file: same seed and backends, in one process.
+    """Replay a recorded test order file: same seed, backends and installs, in one process.
 
     `nox -s repro -- .dualstore/runs/<run id>/order-gw1.txt`, as printed under `reproduce
-    with:` by a failed run (a downloaded CI artifact works too); extra args go to pytest."""
+    with:` by a failed run (a downloaded CI artifact works too); extra args go to pytest.
+    Installs what the recorded session had (run.json beside the file names it)."""
     if not session.posargs:
         session.error("usage: nox -s repro -- <order file> [pytest args]")
     order_file, *pytest_args = session.posargs
-    _install_test_env(session)
-    session.run("pytest", f"--replay={order_file}", *pytest_args)
+    recorded = _recorded_session(session, Path(order_file))
+    _install(session, INSTALLS[recorded])
+    # recorded again under the same row: a failing replay's own replay installs the same
+    _run_pytest(session, recorded, [f"--replay={order_file}", *pytest_args])
 
 
-@nox.session(name="flake-hunt", python=PYTHON)
+def _recorded_session(session: nox.Session, order_file: Path) -> str:
+    """The `INSTALLS` row of the run that wrote `order_file` (from run.json beside it)."""
+    if not order_file.is_file():
+        session.error(
+            f"{order_file}: no such order file. Pass the path printed under `reproduce "
+            "with:`, relative to the project root (unpack a CI artifact into the checkout)."
+        )
+    run_file = order_file.parent / "run.json"
+    recorded = None
+    if run_file.is_file():
+        try:
+            recorded = json.loads(run_file.read_text(encoding="utf-8")).get("nox_session")
+        except (ValueError, AttributeError):
+            session.error(f"{run_file} is not a run recording (JSON object): re-download it.")
+    if recorded is None:
+        session.warn(
+            f"{run_file} names no nox session (a run outside the test sessions, "
+            "e.g. plain pytest or a flake hunt, or an older run): "
+            f"installing what `{UNRECORDED}` installs"
+        )
+        return UNRECORDED
+    if recorded not in INSTALLS:
+        session.error(
+            f"{run_file} names the session {recorded!r}, which this noxfile does not have "
+            f"(it has {', '.join(INSTALLS)}): replay it from the commit that recorded it."
+        )
+    return str(recorded)
+
+
+@nox.session(name="flake-hunt")
 def flake_hunt(session: nox.Session) -> None:
     """Rerun tests with new seeds and worker counts until one fails; print its reproduce line.
 
     `nox -s flake-hunt -- [--max-runs N] [--workers 2,4,auto] [test ids]` (env
     DUALSTORE_FLAKE_MAX_RUNS); other args go to pytest, e.g. `--backend sqlite`."""
-    _install_test_env(session)
-    session.run("python", "-m", "storage.testing.flakehunt", *session.posargs)
+    _install(session, TOOLS)
+    args, env = _urls_to_env(session.posargs, URL_ARGS)
+    session.run("python", "-m", "storage.testing.flakehunt", *args, env=env)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def reap(session: nox.Session) -> None:
     """Drop the schemas that dead test runs left on a PostgreSQL server.
 
-    `nox -s reap -- --url postgresql://user@host/db [--older-than SECONDS]`: the
-    `dualstore_<run id>_<worker>` schemas of runs that are no longer alive."""
-    _install_test_env(session)  # the reaper is the test harness's code (needs pytest)
-    session.run("dualstore", "reap", *session.posargs)
+    `DUALSTORE_URL=postgresql://user@host/db nox -s reap -- [--older-than SECONDS]` (or
+    `-- --url URL`, moved into DUALSTORE_URL): the `dualstore_<run id>_<worker>` schemas
+    of runs that are no longer alive."""
+    _install(session, TOOLS)  # the reaper is the test harness's code (needs pytest)
+    args, env = _urls_to_env(session.posargs, REAP_URL_ARGS)
+    session.run("dualstore", "reap", *args, env=env)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def bench(session: nox.Session) -> None:
     """Time the storage operations and test isolation on each backend (median, p95 in ms).
 
     `nox -s bench -- [--backend sqlite] [--rounds 500]`; PostgreSQL is
     DUALSTORE_POSTGRES_URL's server or a throwaway one. For comparing changes, not a gate."""
-    _install_test_env(session)
+    _install(session, TOOLS)
     session.run("python", "-m", "storage.testing.bench", *session.posargs)
 
 
 # ----------------------------------------------------------------------------- quality
-@nox.session(python=PYTHON)
+@nox.session
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check; actionlint and JSON-schema checks of the CI files."""
-    session.install(*_groups("lint"))
+    """Ruff lint and format check; actionlint, shellcheck and JSON-schema checks of CI files."""
+    _install(session, Install(None, ("lint",)))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     workflow, compose = ".github/workflows/ci.yml", "docker-compose.test.yml"
     # shellcheck comes from the lint group (checks `run:` scripts); no Python steps to pyflake
     session.run("actionlint", "-pyflakes=", workflow)
+    session.run("shellcheck", "nox", ".ci/run")
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", workflow)
     session.run("check-jsonschema", "--builtin-schema", "vendor.compose-spec", compose)
 
 
-@nox.session(python=PYTHON)
+@nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the storage package, the CI audit and the noxfile."""
-    session.install("-e", ".[postgres]", *_groups("typecheck"))
+    _install(session, Install(".[postgres]", ("typecheck",)))
     session.run("mypy", "--strict", "storage", "ci", "noxfile.py")
 
 
 # ----------------------------------------------------------------------------- audit
-@nox.session(python=PYTHON)
+@nox.session
 def audit(session: nox.Session) -> None:
     """Storage-access and SQL-portability audit (DB001-DB006) of this tree.
 
     Its own tests (tests/ci: each rule catches a planted violation, the CI files are
     valid) are part of the full suite, `nox -s tests`. Extra args go to the audit."""
-    session.install(*_groups("audit"))
+    _install(session, Install(None, ("audit",)))
     session.run("python", "-m", "ci.audit_db_access", *session.posargs)

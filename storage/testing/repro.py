@@ -4,7 +4,8 @@ Recording is pytest-replay's job: pointed at this run's directory, every xdist w
 the tests it runs to ``<run dir>/order-<worker>.txt`` (``order.txt`` without xdist), one JSON
 line per test start and finish, flushed as it goes, so even a killed run leaves its order.
 This plugin adds what pytest-replay does not know: it writes ``run.json`` (seed, backends,
-arguments) beside the order files, and at the end of a failing run prints, as the last lines
+arguments, and the nox session whose installs the run had, which `nox -s repro` installs
+again) beside the order files, and at the end of a failing run prints, as the last lines
 of output and into ``<run dir>/reproduce.txt``::
 
     reproduce with:
@@ -55,6 +56,12 @@ ORDER_BASE = "order"
 KEEP_RUNS = 30
 #: set by nox in every session it runs; its value is the session's name
 NOX_SESSION_ENV = "NOX_CURRENT_SESSION"
+#: set by the noxfile's test sessions (and `repro`, to the session it replays): the session
+#: whose installs this environment has. Recorded in run.json as `nox_session`, so that
+#: `nox -s repro` installs the same (a replay without the run's packages fails differently).
+RECORDED_SESSION_ENV = "DUALSTORE_NOX_SESSION"
+#: the noxfile's full-suite session: its tests/ need installs no per-backend session has
+FULL_SESSION = "tests"
 #: the harness's `--backend` option (storage.testing.config.BACKEND)
 BACKEND_DEST = "dualstore_backends"
 # After these exit statuses there is nothing to reproduce.
@@ -195,6 +202,7 @@ class Reproducer:
             "workers": self.config.getoption("numprocesses", None) or 0,
             "args": redacted(self.config.invocation_params.args),
             "python": sys.version.split()[0],
+            "nox_session": os.environ.get(RECORDED_SESSION_ENV) or None,
         }
         text = json.dumps(recording, indent=2) + "\n"
         (self.run_dir / RUN_FILE).write_text(text, encoding="utf-8")
@@ -244,8 +252,7 @@ class Reproducer:
         order_file = self._shown(self.order_file(first.worker))
         if nox_session:
             replay = _nox("repro", [order_file])
-            session = f"tests-{first.backend}" if first.backend else nox_session
-            single = _nox(session, ["-n0", *seed, first.nodeid])
+            single = _nox(*_single_test_session(nox_session, first, seed))
         else:
             replay = _pytest([f"--replay={order_file}"])
             backend = [f"--backend={first.backend}"] if first.backend else []
@@ -308,6 +315,22 @@ def _without_seed(args: list[str]) -> list[str]:
         elif not arg.startswith(("--randomly-seed=", "-pno:randomly")):
             kept.append(arg)
     return kept
+
+
+def _single_test_session(
+    nox_session: str, failure: Failure, seed: list[str]
+) -> tuple[str, list[str]]:
+    """The nox session (and its args) that runs one failed test: the lightest one that has
+    what the test needs. A backend test of a per-backend run goes to `tests-<backend>`; in a
+    full-suite run it may live under tests/ and need the full installs, so it stays there,
+    on its backend alone (both backends, and one of them would have run no test)."""
+    session = os.environ.get(RECORDED_SESSION_ENV) or nox_session
+    args = ["-n0", *seed, failure.nodeid]
+    if failure.backend is None:
+        return session, args
+    if session == FULL_SESSION:
+        return session, [f"--backend={failure.backend}", *args]
+    return f"tests-{failure.backend}", args
 
 
 def _nox(session: str, args: list[str]) -> str:

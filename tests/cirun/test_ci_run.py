@@ -6,38 +6,26 @@ to the step under test with DUALSTORE_CI_STEPS) in the copy, as CI would.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from .support import TOOLS_VENV_ENV, clean_env, copy_tree
+
 SERVICE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 pytestmark = pytest.mark.timeout(900)
 
 
-def _copy_tree(dest: Path) -> Path:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout.split(b"\0")
-    for raw in filter(None, listed):
-        rel = raw.decode()
-        if (ROOT / rel).is_file():
-            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / rel, dest / rel)
-    return dest
-
-
-def _ci_run(tree: Path, steps: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DUALSTORE_", "PYTEST_"))}
-    env |= {"DUALSTORE_CI_STEPS": steps, "DUALSTORE_CI_SERVICE_URL": SERVICE_URL}
-    env.pop("VIRTUAL_ENV", None)
+def _ci_run(tree: Path, steps: str, tools: Path) -> subprocess.CompletedProcess[str]:
+    # The run's shared tools venv stands in for the one ./nox would make on first use
+    # (test_nox_sessions.py tests that first use).
+    env = clean_env(
+        DUALSTORE_CI_STEPS=steps,
+        DUALSTORE_CI_SERVICE_URL=SERVICE_URL,
+        **{TOOLS_VENV_ENV: str(tools)},
+    )
     return subprocess.run(
         ["bash", ".ci/run"],
         cwd=tree,
@@ -49,12 +37,12 @@ def _ci_run(tree: Path, steps: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_ci_run_fails_when_the_audit_fails(tmp_path: Path) -> None:
-    tree = _copy_tree(tmp_path / "tree")
+def test_ci_run_fails_when_the_audit_fails(tmp_path: Path, tools_venv: Path) -> None:
+    tree = copy_tree(tmp_path / "tree")
     planted = tree / "suites" / "planted_driver_use.py"
     planted.write_text("import sqlite3\n\nCONNECT = sqlite3.connect\n")
 
-    result = _ci_run(tree, "audit")
+    result = _ci_run(tree, "audit", tools_venv)
 
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
@@ -62,8 +50,8 @@ def test_ci_run_fails_when_the_audit_fails(tmp_path: Path) -> None:
     assert "CI failed: audit" in output
 
 
-def test_ci_run_fails_when_one_backends_suites_fail(tmp_path: Path) -> None:
-    tree = _copy_tree(tmp_path / "tree")
+def test_ci_run_fails_when_one_backends_suites_fail(tmp_path: Path, tools_venv: Path) -> None:
+    tree = copy_tree(tmp_path / "tree")
     # Fails on a server backend only: the SQLite leg of the same suites would pass.
     (tree / "suites" / "test_planted_failure.py").write_text(
         "from storage.api import Capability, Database\n\n\n"
@@ -71,7 +59,7 @@ def test_ci_run_fails_when_one_backends_suites_fail(tmp_path: Path) -> None:
         "    assert Capability.SERVER not in db.capabilities\n"
     )
 
-    result = _ci_run(tree, "tests-postgres-url")
+    result = _ci_run(tree, "tests-postgres-url", tools_venv)
 
     output = result.stdout + result.stderr
     assert result.returncode == 1, output

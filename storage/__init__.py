@@ -92,10 +92,8 @@ def connect(
     """
     from storage.backends import open_database  # noqa: PLC0415 - drivers load on demand
     from storage.backends._driver import Settings  # noqa: PLC0415
-    from storage.backends._values import finite_seconds, no_surrogate  # noqa: PLC0415
+    from storage.backends._values import finite_seconds  # noqa: PLC0415
 
-    if isinstance(url, str):  # the drivers could not encode it (a non-UTF-8 byte, decoded)
-        no_surrogate(url, "database URL")
     parsed = parse_url(url)
     settings = Settings(
         schema=validate_schema_name(schema) if schema is not None else parsed.schema,

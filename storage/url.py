@@ -112,6 +112,15 @@ def parse_url(url: str) -> DatabaseUrl:
         raise ValidationError("database URL is empty")
     if "\x00" in url:
         raise ValidationError("database URL contains a NUL character")
+    if not url.isascii():
+        try:
+            url.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: a non-UTF-8 byte, decoded
+            raise ValidationError(
+                f"database URL contains a lone surrogate at index {exc.start} (not Unicode "
+                "text: a byte that is not UTF-8 in an environment variable or argument); "
+                "percent-encode that character in the URL"
+            ) from None
     scheme, sep, rest = url.partition("://")
     if sep and _SCHEME_TOKEN.fullmatch(scheme):
         backend = _SCHEMES.get(scheme.lower())

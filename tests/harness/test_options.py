@@ -114,3 +114,18 @@ def test_connection_errors_retry_only_when_waiting_can_help(
 ) -> None:
     failure = classify(message)
     assert (failure.what if failure else None) == permanent
+
+
+def test_a_url_with_a_byte_that_is_not_utf8_is_a_usage_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-UTF-8 byte in the environment reaches Python as a lone surrogate; libpq's parser
+    cannot encode it, and the run crashed with an INTERNALERROR (exit 3)."""
+    monkeypatch.setenv("DUALSTORE_POSTGRES_URL", "postgresql://u:s\udcffcret@127.0.0.1:1/db")
+    pytester.makepyfile("def test_x(db):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert "env DUALSTORE_POSTGRES_URL: database URL contains a lone surrogate" in output
+    assert "cret" not in output
+    assert "INTERNALERROR" not in output

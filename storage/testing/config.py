@@ -23,7 +23,7 @@ import pytest
 from storage.api import Backend
 from storage.errors import ValidationError
 from storage.testing.provision import DEFAULT_REAP_GRACE, PROVISIONERS
-from storage.testing.runinfo import SecretUrl
+from storage.testing.runinfo import DEFAULT_RUNS_DIR, SecretUrl
 from storage.url import parse_url
 
 #: every backend the harness knows (the provisioner registry), in run and report order
@@ -122,7 +122,20 @@ REAP_GRACE = Option(
         f"Default {DEFAULT_REAP_GRACE.total_seconds():g}."
     ),
 )
-OPTIONS: Final = (BACKEND, POSTGRES_URL, READY_TIMEOUT, PG_BINDIR, REAP_GRACE)
+RUN_DIR = Option(
+    dest="dualstore_run_dir",
+    flag="--run-dir",
+    ini="run_dir",
+    env="DUALSTORE_RUN_DIR",
+    metavar="DIR",
+    help=(
+        "Directory of the run directories: each run records its test order, run.json and "
+        "reproduce.txt in DIR/<run id>/ (only the newest are kept). Default "
+        f"{DEFAULT_RUNS_DIR} under the rootdir; a relative ini value is relative to the "
+        "rootdir, a relative flag or env value to the current directory."
+    ),
+)
+OPTIONS: Final = (BACKEND, POSTGRES_URL, READY_TIMEOUT, PG_BINDIR, REAP_GRACE, RUN_DIR)
 
 
 def register(parser: pytest.Parser) -> None:
@@ -226,6 +239,20 @@ def _parse_bindir(raw: str | list[str] | None, source: str) -> Path | None:
     if not path.is_dir():
         raise _usage(source, f"{str(path)!r} is not a directory")
     return path
+
+
+def load_runs_dir(config: pytest.Config) -> Path:
+    """The directory of run directories (read on its own, before `load`: the repro
+    plugin, configured before the other options are read, needs it first)."""
+    raw, source = _raw(config, RUN_DIR)
+    if raw is None:
+        return config.rootpath / DEFAULT_RUNS_DIR
+    text = str(raw).strip()
+    if not text:
+        raise _usage(source, "expected a directory, got an empty value")
+    path = Path(text).expanduser()
+    base = config.rootpath if source.startswith("ini") else config.invocation_params.dir
+    return base / path
 
 
 def load(config: pytest.Config) -> HarnessConfig:

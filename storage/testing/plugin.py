@@ -26,6 +26,7 @@ import sys
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
@@ -71,6 +72,8 @@ class Harness:
     tempdir: RunTempDir | None = None
     provisioned: dict[str, Provisioned] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: provisioning problems that did not stop the run (printed once, in the summary)
+    warnings: list[str] = field(default_factory=list)
     #: backend -> seconds each worker took to create and migrate its store
     setup_seconds: dict[str, list[float]] = field(default_factory=dict)
 
@@ -98,13 +101,19 @@ def pytest_configure(config: pytest.Config) -> None:
         f"these capabilities ({', '.join(c.value for c in Capability)}); on the others "
         "the test is deselected at collection (never skipped)",
     )
+    # The role comes from `workerinput`, which xdist gives workers only: a worker's id
+    # may be anything (`--tx popen//id=NAME`), so it cannot tell a worker from a controller.
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
     wire: dict[str, Any] = (workerinput or {}).get(_WIRE) or {}
+    runs_dir = wire.get("runs_dir")
     run = RunInfo(
         run_id=str(wire.get("run_id") or new_run_id()),
         worker_id=str(workerinput["workerid"]) if workerinput else SINGLE_PROCESS_WORKER,
         rootdir=config.rootpath,
         backends=(),
+        is_worker=workerinput is not None,
+        # Workers get the controller's (resolved) directory, not their own reading of it.
+        runs_dir=Path(runs_dir) if runs_dir else options.load_runs_dir(config),
     )
     for data in wire.get("backends", []):
         info = BackendInfo.from_wire(data)
@@ -135,7 +144,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _provision_all(harness)
     except BackendUnavailable as exc:
         _teardown(harness)
-        pytest.exit(f"dualstore: {exc}", returncode=EXIT_BACKEND_UNAVAILABLE)
+        # A usage error, not `pytest.exit`: pytest prints that one twice (on stderr, and
+        # again as a "!!! Exit" banner); this message is printed once, as pytest's
+        # "ERROR:" line, and the run ends with exit code 4 (EXIT_BACKEND_UNAVAILABLE).
+        raise pytest.UsageError(f"dualstore: {exc}") from None
 
 
 def _provision_all(harness: Harness) -> None:
@@ -150,6 +162,7 @@ def _provision_all(harness: Harness) -> None:
         harness.provisioned[name] = provisioned
         run.provisioned[name] = provisioned.info
         harness.notes.extend(f"{name}: {note}" for note in provisioned.notes)
+        harness.warnings.extend(f"{name}: {warning}" for warning in provisioned.warnings)
 
 
 def _teardown(harness: Harness) -> None:
@@ -175,6 +188,7 @@ def pytest_configure_node(node: Any) -> None:
     run = node.config.stash[RUN_INFO]
     node.workerinput[_WIRE] = {
         "run_id": run.run_id,
+        "runs_dir": str(run.runs_dir) if run.runs_dir is not None else None,
         "backends": [info.to_wire() for info in run.provisioned.values()],
     }
 
@@ -297,6 +311,8 @@ class Reporter:
         if not run.provisioned or self.config.getoption("collectonly", False):
             return
         terminalreporter.write_sep("-", "dualstore")
+        for warning in self.harness.warnings:
+            terminalreporter.write_line(f"dualstore: warning: {warning}", yellow=True)
         for problem in run.problems:
             terminalreporter.write_line(problem, red=True)
         if self.config.getoption("verbose", 0) > 0:
@@ -325,7 +341,7 @@ class WorkerStores:
             raise RuntimeError(f"dualstore: backend {name!r} was not provisioned in this run")
         store = self.stores.get(name)
         if store is None:
-            store = PROVISIONERS[name].open_store(info, run.run_id, run.worker_id)
+            store = PROVISIONERS[name].open_store(info, run.run_id, run.store_worker_id)
             self.stores[name] = store
             self.harness.setup_seconds.setdefault(name, []).append(store.setup_seconds)
         return info, store

@@ -16,10 +16,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import math
+import secrets
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -55,6 +57,8 @@ DEFAULT_REAP_GRACE: Final = timedelta(minutes=2)
 THROWAWAY_COLLATION: Final = "en-US"
 SERVER_SETTINGS: Final = "-c synchronous_commit=off -c full_page_writes=off"  # -F: fsync off
 _ADMIN_CONNECT_TIMEOUT: Final = 10
+#: the "worker id" of the schema that provisioning creates and drops to test the privilege
+PROBE_WORKER: Final = "probe"
 
 
 # --------------------------------------------------------------------------- admin SQL
@@ -127,13 +131,18 @@ def create_database(url: str, name: str, *, icu_locale: str | None = None) -> st
         ).format(sql.Literal(icu_locale))
     with _admin(url) as conn:
         conn.execute(statement)
+    return _replaced(url, dbname=name)
+
+
+def _replaced(url: str, **params: str) -> SecretUrl:
+    """`url` with some libpq parameters replaced. Built from libpq's reading of the URL, so
+    every form (socket directory, several hosts, keyword/value) names the same server; the
+    result hides its password in repr."""
     from psycopg.conninfo import conninfo_to_dict
 
-    # Built from libpq's reading of the URL, so every form (socket directory, several
-    # hosts, keyword/value) names the same server; the result hides its password in repr.
     parsed = parse_url(url)
-    params = {key: str(value) for key, value in conninfo_to_dict(libpq_url(url)).items()}
-    return SecretUrl(build_url({**params, "dbname": name}, schema=parsed.schema))
+    read = {key: str(value) for key, value in conninfo_to_dict(libpq_url(url)).items()}
+    return SecretUrl(build_url({**read, **params}, schema=parsed.schema))
 
 
 def drop_database(url: str, name: str) -> None:
@@ -143,6 +152,31 @@ def drop_database(url: str, name: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+@contextmanager
+def login_role(url: str, *, may_create_schemas: bool) -> Iterator[str]:
+    """A new LOGIN role (with a password) on `url`'s database, for tests of what the
+    harness does with fewer privileges; yields its URL. With `may_create_schemas` it has
+    CREATE on the database (so it may create, own and drop schemas), else that privilege
+    is revoked from it. On exit, everything it owns there and the role itself are dropped."""
+    from psycopg import sql
+
+    name, password = f"{NAME_PREFIX}_role_{secrets.token_hex(4)}", secrets.token_hex(12)
+    role = sql.Identifier(name)
+    with _admin(url) as conn:
+        database = sql.Identifier(conn.info.dbname)
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, password))
+        grant = "GRANT CREATE ON DATABASE {} TO {}"
+        revoke = "REVOKE CREATE ON DATABASE {} FROM {}"
+        conn.execute(sql.SQL(grant if may_create_schemas else revoke).format(database, role))
+    try:
+        yield _replaced(url, user=name, password=password)
+    finally:
+        with _admin(url) as conn:
+            # DROP OWNED also revokes the role's privileges (on the database too).
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(role))
+            conn.execute(sql.SQL("DROP ROLE {}").format(role))
 
 
 def list_schemas(url: str, prefix: str = f"{NAME_PREFIX}_") -> list[str]:
@@ -203,14 +237,41 @@ def hold_run_lock(url: str, run_id: str) -> Iterator[None]:
         lock.release()
 
 
+@dataclass(frozen=True, slots=True)
+class Undroppable:
+    """A dead run's schema that the reaping role may not drop (it is not the owner)."""
+
+    schema: str
+    owner: str
+    role: str
+
+    def warning(self) -> str:
+        return (
+            f"schema {self.schema} of a dead run was left in place: it is owned by role "
+            f"{self.owner!r}, and role {self.role!r} (this URL's user) may not drop it. "
+            f"Fix: as {self.owner!r} or a superuser, DROP SCHEMA {self.schema} CASCADE "
+            f"(or `dualstore reap` with a URL of that role)."
+        )
+
+
+@dataclass(slots=True)
+class Reaped:
+    """What a reap did: the schemas it dropped and those it had to leave."""
+
+    dropped: list[str] = field(default_factory=list)
+    undroppable: list[Undroppable] = field(default_factory=list)
+
+
 def reap(
     url: str, *, older_than: timedelta = DEFAULT_REAP_GRACE, now: datetime | None = None
-) -> list[str]:
-    """Drop `dualstore_<run id>_<worker>` schemas of dead runs; return their names.
+) -> Reaped:
+    """Drop `dualstore_<run id>_<worker>` schemas of dead runs.
 
     A schema is dropped only if its run started more than `older_than` ago (by the
     timestamp in its name) AND its run's advisory lock can be taken, i.e. no live run
-    holds it. Names that do not follow the pattern are never touched.
+    holds it. Names that do not follow the pattern are never touched. A schema this role
+    may not drop (another role owns it) is skipped and reported in `Reaped.undroppable`:
+    one such schema must not stop every later run.
     """
     now = now or datetime.now(UTC)
     by_run: dict[str, list[str]] = {}
@@ -218,9 +279,9 @@ def reap(
         match = STORE_NAME_RE.match(schema)
         if match:
             by_run.setdefault(f"{match['stamp']}_{match['nonce']}", []).append(schema)
-    dropped: list[str] = []
+    reaped = Reaped()
     from psycopg import sql
-    from psycopg.errors import LockNotAvailable
+    from psycopg.errors import InsufficientPrivilege, LockNotAvailable
 
     with _admin(url) as conn:
         # A schema a half-dead server backend still locks is left for the next reap.
@@ -243,10 +304,50 @@ def reap(
                         )
                     except LockNotAvailable:
                         continue  # still locked by a dying backend: the next reap gets it
-                    dropped.append(schema)
+                    except InsufficientPrivilege:
+                        reaped.undroppable.append(_undroppable(conn, schema))
+                        continue
+                    reaped.dropped.append(schema)
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
-    return dropped
+    return reaped
+
+
+def _undroppable(conn: psycopg.Connection[Any], schema: str) -> Undroppable:
+    row = conn.execute(
+        "SELECT pg_get_userbyid(n.nspowner), current_user FROM pg_namespace n WHERE n.nspname = %s",
+        (schema,),
+    ).fetchone()
+    owner, role = (str(row[0]), str(row[1])) if row else ("(unknown)", "(unknown)")
+    return Undroppable(schema, owner, role)
+
+
+def check_can_create_schemas(url: str, run_id: str) -> None:
+    """Create and drop the run's probe schema, `dualstore_<run id>_probe`, so a role that
+    may connect but not create schemas fails the run before any test (every worker needs
+    a schema of its own). Named like a worker's store, so a crash here leaves a name the
+    next run reaps."""
+    from psycopg import sql
+    from psycopg.errors import InsufficientPrivilege
+
+    schema = sql.Identifier(store_name(run_id, PROBE_WORKER))
+    with _admin(url) as conn:
+        try:
+            conn.execute(sql.SQL("CREATE SCHEMA {}").format(schema))
+        except InsufficientPrivilege:
+            row = conn.execute("SELECT current_user, current_database()").fetchone()
+            assert row is not None
+            role, database = sql.Identifier(str(row[0])), sql.Identifier(str(row[1]))
+            grant = sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(database, role)
+            raise BackendUnavailable(
+                "postgres",
+                f"role {row[0]!r} (the user of {redact(url)}) lacks the CREATE privilege on "
+                f"database {row[1]!r}: it may connect, but not create the schema each "
+                "worker runs its tests in.",
+                f"as the database's owner or a superuser, run `{grant.as_string(conn)};`, "
+                "or use a URL whose user may create schemas.",
+            ) from None
+        conn.execute(sql.SQL("DROP SCHEMA {}").format(schema))
 
 
 # --------------------------------------------------------------------------- readiness
@@ -453,6 +554,7 @@ class PostgresProvisioner:
                 source = f"{server.description}, collation ICU {THROWAWAY_COLLATION}"
             cleanups.append(RunLock(url, run_id).release)
             cleanups.append(lambda: drop_run_schemas(url, run_id))
+            check_can_create_schemas(url, run_id)
             reaped = reap(url, older_than=cfg.reap_grace)
             info = stores.probe("postgres", url, target=url, source=source, started=started)
         except StorageError as exc:
@@ -468,8 +570,12 @@ class PostgresProvisioner:
         except BaseException:
             stores.undo(cleanups)
             raise
-        notes = [f"reaped {len(reaped)} schema(s) of dead runs: {', '.join(reaped)}"] * bool(reaped)
-        return Provisioned(info, notes, cleanups)
+        dropped = reaped.dropped
+        notes = [f"reaped {len(dropped)} schema(s) of dead runs: {', '.join(dropped)}"] * bool(
+            dropped
+        )
+        warnings = [schema.warning() for schema in reaped.undroppable]
+        return Provisioned(info, notes, cleanups, warnings)
 
     def open_store(self, info: BackendInfo, run_id: str, worker_id: str) -> WorkerStore:
         url, schema = info.target, store_name(run_id, worker_id)

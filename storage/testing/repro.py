@@ -44,10 +44,16 @@ import pytest
 from storage.testing.config import KNOWN_BACKENDS
 from storage.testing.outage import OutageBreaker
 from storage.testing.reporting import backend_of
-from storage.testing.runinfo import RUN_INFO, new_run_id
+from storage.testing.runinfo import (
+    DEFAULT_RUNS_DIR,
+    RUN_INFO,
+    create_run_dir,
+    new_run_id,
+    run_started_at,
+)
 from storage.url import redact
 
-RUNS_DIR = Path(".dualstore") / "runs"
+RUNS_DIR = DEFAULT_RUNS_DIR
 RUN_FILE = "run.json"
 REPRODUCE_FILE = "reproduce.txt"
 ORDER_BASE = "order"
@@ -78,6 +84,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Not about reproducing but about what a failing run looks like, in every process
     # that runs tests: when a server goes away, its remaining tests fail at once.
     config.pluginmanager.register(OutageBreaker(config), "dualstore-outage")
+    if config.getoption("help", False):
+        return  # `pytest --help` runs no test: no run directory, nothing recorded
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         # An xdist worker parses the command line afresh: the record dir comes from the
@@ -93,7 +101,12 @@ def pytest_configure(config: pytest.Config) -> None:
             # (a replay should not fail on some other directory's collection).
             config.args = _recorded_paths(config.rootpath, replay_files)
     explicit_dir = config.getoption("replay_record_dir", None)
-    run_dir = Path(explicit_dir) if explicit_dir else run_dir_for(config)
+    if explicit_dir:
+        run_dir = create_run_dir(Path(explicit_dir), moved_by="another --replay-record-dir")
+    else:
+        # Created now, before pytest-replay's own configure creates it (or fails inside
+        # pytest with an INTERNALERROR when it cannot).
+        run_dir = run_dir_for(config)
     config.option.replay_record_dir = str(run_dir)
     config.option.base_name = ORDER_BASE
     replaying = replay_files[0] if replay_files else None
@@ -151,7 +164,9 @@ def run_dir_for(config: pytest.Config) -> Path:
     run = config.stash.get(RUN_INFO, None)
     if run is not None:
         return run.run_dir
-    return config.rootpath / RUNS_DIR / new_run_id()
+    return create_run_dir(
+        config.rootpath / RUNS_DIR / new_run_id(), moved_by="--replay-record-dir DIR"
+    )
 
 
 @dataclass(frozen=True)
@@ -171,6 +186,8 @@ class Reproducer:
         self.run_dir = run_dir
         self.replaying = replaying
         self.failures: list[Failure] = []
+        #: whether any test ran (set up, at least): without one there is nothing to replay
+        self.ran_tests = False
         self.session: pytest.Session | None = None
         #: the exit status of a `pytest.exit()` during session start, if there was one
         self.stopped_with: int | None = None
@@ -214,6 +231,7 @@ class Reproducer:
         return seed if isinstance(seed, int) else None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.ran_tests = True
         if report.failed:
             # Under xdist the controller's copy of a report names its worker as `node`.
             node = getattr(report, "node", None)
@@ -228,7 +246,9 @@ class Reproducer:
         # session.exitstatus is read this late on purpose: other plugins (the harness's "a
         # backend on which no test ran") may turn a passing run into a failing one.
         status = self.session.exitstatus if self.stopped_with is None else self.stopped_with
-        if status in _QUIET_EXITS:
+        # A run on which no test ran (a backend unavailable, a collection error, nothing
+        # selected) has no order to replay: its own error message is its last word.
+        if status in _QUIET_EXITS or not self.ran_tests:
             return
         lines = self.reproduce_lines()
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -245,8 +265,8 @@ class Reproducer:
         nox_session = os.environ.get(NOX_SESSION_ENV)
         seed = [f"--randomly-seed={self.seed}"] if self.seed is not None else ["-p", "no:randomly"]
         if not self.failures:
-            # The run failed outside any test (e.g. a backend was unreachable): the same
-            # invocation with the same seed (or the same replay) is the reproduction.
+            # Tests ran, none failed, yet the run failed (e.g. a selected backend ran no
+            # test): the same invocation with the same seed (or replay) reproduces it.
             return ["reproduce with:", f"  {self._rerun(nox_session, seed)}"]
         first = self.failures[0]
         order_file = self._shown(self.order_file(first.worker))
@@ -284,8 +304,18 @@ class Reproducer:
 
 
 def prune_runs(runs_dir: Path, *, keep: int, current: Path) -> None:
-    """Remove all but the `keep` newest run directories (run ids sort by start time)."""
-    runs = sorted((p for p in runs_dir.iterdir() if p.is_dir() and p != current), reverse=True)
+    """Remove all but the `keep` newest run directories (run ids sort by start time).
+
+    Only directories named by a run id are candidates: `--run-dir` may point into a
+    directory that holds other things too."""
+    runs = sorted(
+        (
+            p
+            for p in runs_dir.iterdir()
+            if p != current and run_started_at(p.name) is not None and p.is_dir()
+        ),
+        reverse=True,
+    )
     for old in runs[max(0, keep - 1) :]:
         shutil.rmtree(old, ignore_errors=True)
 

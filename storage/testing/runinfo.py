@@ -7,8 +7,10 @@ one id everywhere). Other plugins of this package (e.g. `storage.testing.repro`)
     from storage.testing.runinfo import RUN_INFO
     info = config.stash[RUN_INFO]
     info.run_id          # "20261125T180102_ab12"
-    info.worker_id       # "main" without xdist, else "gw0", "gw1", ...
-    info.run_dir         # <rootdir>/.dualstore/runs/<run id>/ (created on first use, kept)
+    info.worker_id       # "main" without xdist, else "gw0", "gw1", ... (or a --tx id=NAME)
+    info.is_controller   # False in an xdist worker, whatever its id
+    info.run_dir         # <runs dir>/<run id>/ (default runs dir: <rootdir>/.dualstore/runs;
+                         # --run-dir moves it), created on first use and kept
     info.tallies         # backend name -> BackendTally (final in the controller's
                          # pytest_terminal_summary; each xdist worker only sees its own tests)
     info.summary_lines() # the "dualstore: <backend>: ..." lines the plugin prints
@@ -18,6 +20,8 @@ This module imports no database driver, so any plugin can import it.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -39,6 +43,11 @@ STORE_NAME_RE: Final = re.compile(rf"^{NAME_PREFIX}_{RUN_ID_PATTERN}_(?P<worker>
 _STAMP_FORMAT: Final = "%Y%m%dT%H%M%S"
 #: worker id of a run without xdist (xdist's own ids are gw0, gw1, ...)
 SINGLE_PROCESS_WORKER: Final = "main"
+#: where run directories go unless --run-dir says otherwise (relative to the rootdir)
+DEFAULT_RUNS_DIR: Final = Path(".dualstore") / "runs"
+#: how the user moves them (the option is declared in storage.testing.config.RUN_DIR)
+RUN_DIR_MOVED_BY: Final = "--run-dir DIR (ini run_dir, env DUALSTORE_RUN_DIR)"
+_SAFE_WORKER_RE: Final = re.compile(r"^[a-z0-9]{1,16}$")
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -59,6 +68,43 @@ def run_started_at(run_id: str) -> datetime | None:
 def store_name(run_id: str, worker_id: str) -> str:
     """Name of a worker's schema (PostgreSQL) or database file stem (SQLite)."""
     return f"{NAME_PREFIX}_{run_id}_{worker_id}"
+
+
+def store_worker_id(worker_id: str) -> str:
+    """The worker id as store names use it. xdist's own ids (gw0, ...) stay as they are;
+    one chosen with `--tx popen//id=NAME` may be anything, so it becomes lowercase letters
+    and digits plus a hash of the original: the store name still matches `STORE_NAME_RE`
+    (a crashed run's store stays reapable), stays unique, and fits PostgreSQL's 63-byte
+    identifiers."""
+    if _SAFE_WORKER_RE.match(worker_id):
+        return worker_id
+    digest = hashlib.blake2b(worker_id.encode(), digest_size=3).hexdigest()
+    return re.sub(r"[^a-z0-9]", "", worker_id.lower())[:16] + digest
+
+
+def create_run_dir(path: Path, *, moved_by: str) -> Path:
+    """Create a run directory (and its parents), or say why not and how to move it.
+
+    A file where a directory should be, or a read-only checkout, would otherwise surface
+    as an OSError deep inside some plugin's configure hook, i.e. a pytest INTERNALERROR."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        # mkdir succeeds on an existing directory; writing into it is what runs need.
+        problem = "" if os.access(path, os.W_OK | os.X_OK) else "it is not writable"
+    except OSError as exc:
+        problem = exc.strerror or type(exc).__name__
+    if not problem:
+        return path
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        problem, fix = f"{blocker} is a file, not a directory", f"remove or rename {blocker}"
+    else:
+        fix = f"make {path.parent} writable"
+    raise pytest.UsageError(
+        f"dualstore: cannot create the run directory {path}: {problem}. Each run records "
+        f"its test order and the commands that reproduce it there. Fix: {fix}, or move "
+        f"the run directories with {moved_by}."
+    )
 
 
 class SecretUrl(str):
@@ -177,6 +223,11 @@ class RunInfo:
     rootdir: Path
     #: selected backends, in run order
     backends: tuple[str, ...]
+    #: True in an xdist worker: set from `config.workerinput`, which only workers have
+    #: (a worker id may be anything: `--tx popen//id=NAME`)
+    is_worker: bool = False
+    #: the directory of run directories (--run-dir); None = <rootdir>/.dualstore/runs
+    runs_dir: Path | None = None
     #: provisioned backends (filled at session start; empty in --help-like runs)
     provisioned: dict[str, BackendInfo] = field(default_factory=dict)
     tallies: dict[str, BackendTally] = field(default_factory=dict)
@@ -186,15 +237,20 @@ class RunInfo:
     @property
     def is_controller(self) -> bool:
         """True in the process that provisions and reports (xdist controller or no xdist)."""
-        return not self.worker_id.startswith("gw")
+        return not self.is_worker
 
     @property
     def run_dir(self) -> Path:
-        """`<rootdir>/.dualstore/runs/<run id>/`, created on first use and kept after the
-        run (it holds artifacts such as recorded test orders, not databases)."""
-        path = self.rootdir / ".dualstore" / "runs" / self.run_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """`<runs dir>/<run id>/`, created on first use and kept after the run (it holds
+        artifacts such as recorded test orders, not databases). A runs dir that cannot be
+        created is a `pytest.UsageError` naming it and the option that moves it."""
+        runs_dir = self.runs_dir if self.runs_dir is not None else self.rootdir / DEFAULT_RUNS_DIR
+        return create_run_dir(runs_dir / self.run_id, moved_by=RUN_DIR_MOVED_BY)
+
+    @property
+    def store_worker_id(self) -> str:
+        """This worker's id in its store names (see `store_worker_id`)."""
+        return store_worker_id(self.worker_id)
 
     def tally(self, backend: str) -> BackendTally:
         return self.tallies.setdefault(backend, BackendTally())

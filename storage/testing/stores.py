@@ -31,6 +31,8 @@ class Provisioned:
     info: BackendInfo
     notes: list[str] = field(default_factory=list)
     cleanups: list[Callable[[], object]] = field(default_factory=list)
+    #: problems that do not stop the run but need the user (printed once, in the summary)
+    warnings: list[str] = field(default_factory=list)
 
     def close(self) -> list[str]:
         return undo(self.cleanups)

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ _HARNESS_ENV = (
     "DUALSTORE_DB_READY_TIMEOUT",
     "DUALSTORE_PG_BINDIR",
     "DUALSTORE_REAP_GRACE",
+    "DUALSTORE_RUN_DIR",
     "PYTEST_ADDOPTS",
     "PYTEST_XDIST_WORKER",
     "PYTEST_XDIST_WORKER_COUNT",
@@ -49,6 +51,18 @@ def pg_url(pytestconfig: pytest.Config) -> Iterator[str]:
     else:
         with provision.throwaway_server() as server:
             yield server.url
+
+
+@pytest.fixture
+def own_db(pg_url: str) -> Iterator[str]:
+    """A database of this test's own: concurrent runs on the same server reap their own
+    database's leftovers, so they cannot take this test's planted ones first."""
+    name = f"dualstore_test_{uuid.uuid4().hex[:8]}"
+    url = provision.create_database(pg_url, name)
+    try:
+        yield url
+    finally:
+        provision.drop_database(pg_url, name)
 
 
 @pytest.fixture

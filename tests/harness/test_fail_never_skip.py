@@ -11,6 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from storage.testing import provision
+
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
 
@@ -74,6 +76,47 @@ def test_login_refused_fails_at_once_without_retrying(inner: Inner, pg_url: str)
     )
     # A retry loop would run until the 60 s deadline.
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_unavailable_backend_is_reported_once(
+    inner: Inner, closed_port: int, workers: list[str]
+) -> None:
+    inner.pytester.makepyfile(test_trace=TRACE_TEST)
+    url = f"postgresql://someone@127.0.0.1:{closed_port}/test"
+    result = inner.run(
+        "--backend", "postgres", "--db-ready-timeout", "0.5", *workers,
+        env={"DUALSTORE_POSTGRES_URL": url},
+    )  # fmt: skip
+    assert_nothing_ran(inner, result)
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count("is unavailable") == 1, output
+    assert output.count("Fix:") == 1, output
+    assert "INTERNALERROR" not in output
+
+
+def test_role_without_create_privilege_stops_the_run_before_any_test(
+    inner: Inner, own_db: str
+) -> None:
+    """A role that may connect but not create schemas: without the probe schema it passed
+    setup, and every test then errored on creating its worker's store."""
+    inner.pytester.makepyfile(test_trace=TRACE_TEST)
+    database = urlsplit(own_db).path.lstrip("/")
+    with provision.login_role(own_db, may_create_schemas=False) as url:
+        role, password = urlsplit(url).username, urlsplit(url).password
+        result = inner.run("--backend", "postgres", "-n", "2", env={"DUALSTORE_POSTGRES_URL": url})
+    assert_nothing_ran(inner, result)
+    result.stderr.fnmatch_lines(
+        [
+            f"*backend 'postgres' is unavailable: role '{role}' (the user of "
+            f"postgresql://{role}:***@*) lacks the CREATE privilege on database '{database}'*",
+            f'*Fix: *`GRANT CREATE ON DATABASE "{database}" TO "{role}";`*',
+        ]
+    )
+    assert password is not None
+    assert password not in result.stdout.str() + result.stderr.str()
+    # The probe schema (dualstore_<run id>_probe) was never created, or is gone again.
+    assert provision.list_schemas(own_db) == []
 
 
 def test_no_pg_ctl_and_no_url_names_the_fix(inner: Inner, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from storage.testing import provision
+from storage.testing.runinfo import STORE_NAME_RE
 from tests.harness.conftest import run_id_of
 
 if TYPE_CHECKING:
@@ -121,3 +122,25 @@ def test_xdist_workers_get_their_own_store_and_nothing_survives(inner: Inner, pg
     sqlite_files = {row["location"] for row in seen if row["backend"] == "sqlite"}
     assert not any(Path(path).exists() for path in sqlite_files)
     assert not any(Path(path).parent.exists() for path in sqlite_files)
+
+
+def test_workers_named_with_tx_ids_are_workers(inner: Inner, pg_url: str) -> None:
+    """`--tx popen//id=NAME` gives workers ids of the user's choosing: the role comes from
+    xdist's workerinput, so such a worker neither provisions nor reports a second time."""
+    inner.pytester.makepyfile(test_where=WHERE_AM_I)
+    result = inner.run_with_url("--tx", "popen//id=custom", "--tx", "popen//id=Other-Node", "-d")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=24)
+    output = result.stdout.str()
+    run_id = run_id_of(result)
+    assert output.count("dualstore: run ") == 1, "the header was printed twice"
+    for backend in ("sqlite", "postgres"):
+        assert output.count(f"dualstore: {backend}: 12 passed") == 1, output
+    seen = inner.observed()
+    assert {row["worker"] for row in seen} == {"custom", "Other-Node"}
+    assert {row["run_id"] for row in seen} == {run_id}
+    locations = {row["worker"]: Path(row["location"]).name for row in seen}
+    assert locations["custom"] in (f"dualstore_{run_id}_custom", f"dualstore_{run_id}_custom.db")
+    # An id outside [a-z0-9] still gives a store name the reaper recognises.
+    assert STORE_NAME_RE.match(locations["Other-Node"].removesuffix(".db"))
+    assert provision.list_schemas(pg_url, f"dualstore_{run_id}") == []

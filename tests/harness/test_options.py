@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.testing.config import KNOWN_BACKENDS, HarnessConfig, load
+from storage.testing.config import KNOWN_BACKENDS, RUN_DIR, HarnessConfig, load, load_runs_dir
 from storage.testing.pgerrors import classify
 from storage.testing.provision import PROVISIONERS
+from storage.testing.runinfo import RUN_DIR_MOVED_BY
 
 pytest_plugins = ["pytester"]
 
@@ -25,6 +26,7 @@ def read(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Reader:
         "DUALSTORE_DB_READY_TIMEOUT",
         "DUALSTORE_PG_BINDIR",
         "DUALSTORE_REAP_GRACE",
+        "DUALSTORE_RUN_DIR",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -78,6 +80,32 @@ def test_reap_grace_may_be_zero_but_not_negative(read: Reader) -> None:
     assert read(env={"DUALSTORE_REAP_GRACE": "90"}).reap_grace == timedelta(seconds=90)
     with pytest.raises(pytest.UsageError, match="--reap-grace: expected a non-negative"):
         read("--reap-grace", "-5")
+
+
+def test_run_dir_flag_beats_env_beats_ini(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DUALSTORE_RUN_DIR", raising=False)
+    pytester.makeini("[pytest]\nrun_dir = from-ini\n")
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    root = pytester.path
+    # A relative ini value is relative to the rootdir, a relative flag or env value to
+    # the current directory (as a shell user means it).
+    assert load_runs_dir(pytester.parseconfig(root)) == root / "from-ini"
+    monkeypatch.setenv("DUALSTORE_RUN_DIR", "from-env")
+    assert load_runs_dir(pytester.parseconfig(root)) == elsewhere / "from-env"
+    flag = pytester.parseconfig(root, "--run-dir", "~/from-flag")
+    assert load_runs_dir(flag) == Path.home() / "from-flag"
+    pytester.makeini("[pytest]\n")
+    monkeypatch.delenv("DUALSTORE_RUN_DIR")
+    assert load_runs_dir(pytester.parseconfig(root)) == root / ".dualstore" / "runs"
+    with pytest.raises(pytest.UsageError, match="--run-dir: expected a directory"):
+        load_runs_dir(pytester.parseconfig(root, "--run-dir", " "))
+    # The usage error for an unusable run directory names this very option.
+    assert (RUN_DIR.flag, RUN_DIR.ini, RUN_DIR.env) == ("--run-dir", "run_dir", "DUALSTORE_RUN_DIR")
+    assert all(name in RUN_DIR_MOVED_BY for name in (RUN_DIR.flag, RUN_DIR.ini, RUN_DIR.env))
 
 
 def test_repeated_and_comma_separated_backends_keep_run_order(read: Reader) -> None:

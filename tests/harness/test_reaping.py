@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fnmatch
 import shutil
-import uuid
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -20,18 +24,6 @@ if TYPE_CHECKING:
 pytest_plugins = ["pytester"]
 
 AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
-
-
-@pytest.fixture
-def own_db(pg_url: str) -> Iterator[str]:
-    """A database of this test's own: concurrent runs on the same server reap their own
-    database's leftovers, so they cannot take this test's planted ones first."""
-    name = f"dualstore_reaptest_{uuid.uuid4().hex[:8]}"
-    url = provision.create_database(pg_url, name)
-    try:
-        yield url
-    finally:
-        provision.drop_database(pg_url, name)
 
 
 @pytest.fixture
@@ -61,13 +53,13 @@ def present(pg_url: str, names: dict[str, str]) -> set[str]:
 def test_reap_drops_only_dead_runs_past_the_grace_period(
     own_db: str, schemas: dict[str, str]
 ) -> None:
-    dropped = provision.reap(own_db, older_than=timedelta(minutes=5))
+    dropped = provision.reap(own_db, older_than=timedelta(minutes=5)).dropped
     assert sorted(dropped) == sorted([schemas["crashed"], schemas["crashed_too"]])
     assert present(own_db, schemas) == {"live", "young", "foreign"}
 
 
 def test_reap_without_grace_still_spares_live_runs(own_db: str, schemas: dict[str, str]) -> None:
-    dropped = provision.reap(own_db, older_than=timedelta(0))
+    dropped = provision.reap(own_db, older_than=timedelta(0)).dropped
     expected = [schemas["crashed"], schemas["crashed_too"], schemas["young"]]
     assert sorted(dropped) == sorted(expected)
     assert present(own_db, schemas) == {"live", "foreign"}
@@ -104,3 +96,47 @@ def test_next_run_removes_a_crashed_runs_temp_dir(inner: Inner) -> None:
     finally:
         live.remove()
         shutil.rmtree(crashed, ignore_errors=True)
+
+
+def test_a_schema_the_role_may_not_drop_is_skipped_with_a_warning(
+    inner: Inner, own_db: str
+) -> None:
+    """A dead run's schema owned by another role ("must be owner of schema") used to stop
+    every later run with exit 4; now the run reaps the rest and names the schema and its
+    owner, and so does `dualstore reap`."""
+    crashed = new_run_id(AN_HOUR_AGO)
+    foreign = store_name(crashed, "gw0")  # left by a run as the server's superuser
+    provision.create_schema(own_db, foreign)
+    owner = urlsplit(own_db).username or "postgres"
+    inner.pytester.makepyfile(test_one="def test_one(db):\n    pass\n")
+    with provision.login_role(own_db, may_create_schemas=True) as url:
+        role = urlsplit(url).username
+        own = store_name(crashed, "gw1")  # the same dead run, as the run's own role
+        provision.create_schema(url, own)
+        result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": url})
+        assert result.ret == 0, result.stdout.str() + result.stderr.str()
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines([f"*reaped 1 schema(s) of dead runs: {own}"])
+        warning = (
+            f"*warning: postgres: schema {foreign} of a dead run was left in place: it is "
+            f"owned by role '{owner}', and role '{role}' (this URL's user) may not drop it."
+            f" Fix: as '{owner}' or a superuser, DROP SCHEMA {foreign} CASCADE*"
+        )
+        result.stdout.fnmatch_lines([warning])
+        assert result.stdout.str().count("left in place") == 1, "warned more than once"
+        assert set(provision.list_schemas(own_db)) == {foreign}
+
+        # `dualstore reap` as that role: drops what it may, reports the other, exit 0.
+        again = store_name(new_run_id(AN_HOUR_AGO), "gw0")
+        provision.create_schema(url, again)
+        reaped = subprocess.run(
+            [str(Path(sys.executable).with_name("dualstore")), "reap", "--url", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert reaped.returncode == 0, reaped.stdout + reaped.stderr
+        assert reaped.stdout.splitlines()[:2] == ["reaped 1 schema(s) of dead runs", f"  {again}"]
+        assert fnmatch.fnmatch(reaped.stdout.splitlines()[2], warning.replace("postgres: ", ""))
+        assert set(provision.list_schemas(own_db)) == {foreign}

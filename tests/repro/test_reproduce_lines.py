@@ -118,16 +118,43 @@ def test_under_nox_the_commands_are_nox_sessions(
     ]
 
 
-def test_failure_outside_tests_reproduces_the_invocation(
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        ([], pytest.ExitCode.INTERRUPTED),  # a collection error stops the run
+        (["--continue-on-collection-errors", "-k", "nomatch"], pytest.ExitCode.TESTS_FAILED),
+        (["-k", "nomatch", "--ignore=test_broken.py"], pytest.ExitCode.NO_TESTS_COLLECTED),
+    ],
+    ids=["collection-error", "collection-error-nothing-selected", "nothing-selected"],
+)
+def test_a_run_on_which_no_test_ran_prints_no_commands(
+    repro_project: pytest.Pytester, args: list[str], status: pytest.ExitCode
+) -> None:
+    """Nothing ran, so there is no order to replay: the run's own error ends the output."""
+    repro_project.makepyfile(test_a=PASSING, test_broken="raise RuntimeError('import-time')")
+    result = repro_project.runpytest_subprocess("-p", "randomly", "--randomly-seed=9", *args)
+    assert result.ret == status, result.stdout.str()
+    assert "reproduce with:" not in result.stdout.str() + result.stderr.str()
+    [run_dir] = run_dirs(repro_project.path)
+    assert (run_dir / "run.json").is_file()
+    assert not (run_dir / "reproduce.txt").exists()
+
+
+def test_tests_passed_but_the_run_failed_reproduces_the_invocation(
     repro_project: pytest.Pytester,
 ) -> None:
+    """Tests ran and none failed, yet the run failed: the invocation is the reproduction."""
     repro_project.makepyfile(test_a=PASSING, test_broken="raise RuntimeError('import-time')")
-    result = repro_project.runpytest_subprocess("-p", "randomly", "--randomly-seed", "9", "-q")
-    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result = repro_project.runpytest_subprocess(
+        "-p", "randomly", "--randomly-seed", "9", "-q", "--continue-on-collection-errors"
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
     [heading, command] = block_of(result.outlines)
     assert heading == "reproduce with:"
     # (pytester adds --basetemp; the seed option moves to the end, in one piece)
-    assert shlex.split(command)[4:] == ["-p", "randomly", "-q", "--randomly-seed=9"]
+    assert shlex.split(command)[4:] == [
+        "-p", "randomly", "-q", "--continue-on-collection-errors", "--randomly-seed=9",
+    ]  # fmt: skip
 
 
 def test_replay_uses_the_recorded_seed_in_one_process(repro_project: pytest.Pytester) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import socket
 import sys
 
 import pytest
@@ -68,3 +69,31 @@ def test_failing_backend_test_names_its_backend_and_replays_on_it(
     assert failed_ids(again) == failed_ids(first)
     assert "backends: sqlite;" in again.stdout.str()
     assert "replaying " in again.stdout.str()
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_a_backend_unavailable_at_start_prints_no_reproduce_lines(
+    harness_project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, workers: list[str]
+) -> None:
+    """No test ran: the message naming the cause and the fix is the last thing printed."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again when the run starts
+    monkeypatch.setenv("DUALSTORE_POSTGRES_URL", f"postgresql://someone@127.0.0.1:{port}/db")
+    result = harness_project.runpytest_subprocess(
+        "--backend", "postgres", "--db-ready-timeout", "0.5", *workers, "-p", "no:cacheprovider"
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    output = result.stdout.str() + result.stderr.str()
+    assert "is unavailable" in output
+    assert "reproduce with:" not in output
+    assert not list(harness_project.path.glob(".dualstore/runs/*/reproduce.txt"))
+    assert [line for line in result.errlines if line.strip()][-1].lstrip().startswith("Fix:")
+
+
+def test_nothing_selected_prints_no_reproduce_lines(harness_project: pytest.Pytester) -> None:
+    result = harness_project.runpytest_subprocess(
+        "--backend", "sqlite", "-k", "nomatch", "-p", "no:cacheprovider"
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED, result.stdout.str()
+    assert "reproduce with:" not in result.stdout.str()

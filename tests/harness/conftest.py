@@ -23,19 +23,11 @@ import pytest
 from storage.testing import provision
 from storage.testing.runinfo import RUN_INFO
 
-#: environment the inner runs must not inherit from the outer one
-_HARNESS_ENV = (
-    "DUALSTORE_BACKENDS",
-    "DUALSTORE_POSTGRES_URL",
-    "DUALSTORE_DB_READY_TIMEOUT",
-    "DUALSTORE_PG_BINDIR",
-    "DUALSTORE_REAP_GRACE",
-    "DUALSTORE_RUN_DIR",
-    "PYTEST_ADDOPTS",
-    "PYTEST_XDIST_WORKER",
-    "PYTEST_XDIST_WORKER_COUNT",
-    "PYTEST_XDIST_TESTRUNUID",
-)
+#: environment the inner runs must not inherit from the outer one: the harness's settings,
+#: the outer xdist worker's identity, the outer nox session (the plugin would print nox
+#: commands and record that session)
+_OUTER_ENV_PREFIXES = ("DUALSTORE_", "PYTEST_XDIST_", "NOX_")
+_OUTER_ENV = ("PYTEST_ADDOPTS",)
 RUN_ID_RE = re.compile(r"dualstore: run (\d{8}T\d{6}_[0-9a-f]{4});")
 
 
@@ -84,8 +76,9 @@ class Inner:
     out: Path
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> pytest.RunResult:
-        for name in _HARNESS_ENV:
-            self.monkeypatch.delenv(name, raising=False)
+        for name in list(os.environ):
+            if name.startswith(_OUTER_ENV_PREFIXES) or name in _OUTER_ENV:
+                self.monkeypatch.delenv(name)
         for name, value in (env or {}).items():
             self.monkeypatch.setenv(name, value)
         self.monkeypatch.setenv("DUALSTORE_TEST_OUT", str(self.out))

@@ -29,7 +29,7 @@ SKIPPED_DIRS = frozenset(
 )
 
 RULES = {
-    "DB001": "database driver imported outside storage/backends/ and storage/testing/provision.py",
+    "DB001": "database driver imported outside storage/backends/ and storage/testing/provision/",
     "DB002": "SQL executed or written outside storage/",
     "DB003": "migrations not numbered 0001.. without gaps, or an up/down file without its pair",
     "DB004": "SQL text in storage/ that sqlglot cannot parse for a backend's dialect",

@@ -26,8 +26,8 @@ from typing import Final
 
 from storage.api import Capability, Database
 from storage.errors import Unavailable
+from storage.testing.provision.base import WorkerStore
 from storage.testing.runinfo import BackendInfo
-from storage.testing.stores import WorkerStore
 
 COMMITS_MARKER: Final = "commits"
 REQUIRES_MARKER: Final = "requires"

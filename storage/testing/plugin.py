@@ -32,9 +32,7 @@ from typing import Any, Final
 import pytest
 
 from storage.api import Capability, Database
-from storage.testing import config as options
-from storage.testing import pgbin, reporting
-from storage.testing.config import HarnessConfig
+from storage.testing import options, reporting
 from storage.testing.isolation import (
     COMMITS_MARKER,
     REQUIRES_MARKER,
@@ -43,7 +41,8 @@ from storage.testing.isolation import (
     rolled_back,
     unavailable_in,
 )
-from storage.testing.provision import PROVISIONERS
+from storage.testing.provision import PROVISIONERS, pgbin
+from storage.testing.provision.base import Provisioned, WorkerStore
 from storage.testing.runinfo import (
     RUN_INFO,
     SINGLE_PROCESS_WORKER,
@@ -52,7 +51,7 @@ from storage.testing.runinfo import (
     RunInfo,
     new_run_id,
 )
-from storage.testing.stores import Provisioned, WorkerStore
+from storage.testing.settings import HarnessConfig
 from storage.testing.tempdirs import RunTempDir, reap_temp_dirs
 
 #: exit status when a selected backend is unavailable (the run could not start as asked)

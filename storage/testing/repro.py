@@ -41,7 +41,7 @@ from typing import Any
 
 import pytest
 
-from storage.testing.config import KNOWN_BACKENDS
+from storage.testing.options import KNOWN_BACKENDS
 from storage.testing.outage import OutageBreaker
 from storage.testing.reporting import backend_of
 from storage.testing.runinfo import (
@@ -68,7 +68,7 @@ NOX_SESSION_ENV = "NOX_CURRENT_SESSION"
 RECORDED_SESSION_ENV = "DUALSTORE_NOX_SESSION"
 #: the noxfile's full-suite session: its tests/ need installs no per-backend session has
 FULL_SESSION = "tests"
-#: the harness's `--backend` option (storage.testing.config.BACKEND)
+#: the harness's `--backend` option (storage.testing.options.BACKEND)
 BACKEND_DEST = "dualstore_backends"
 # After these exit statuses there is nothing to reproduce.
 _QUIET_EXITS = (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)

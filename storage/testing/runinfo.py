@@ -45,7 +45,7 @@ _STAMP_FORMAT: Final = "%Y%m%dT%H%M%S"
 SINGLE_PROCESS_WORKER: Final = "main"
 #: where run directories go unless --run-dir says otherwise (relative to the rootdir)
 DEFAULT_RUNS_DIR: Final = Path(".dualstore") / "runs"
-#: how the user moves them (the option is declared in storage.testing.config.RUN_DIR)
+#: how the user moves them (the option is declared in storage.testing.options.RUN_DIR)
 RUN_DIR_MOVED_BY: Final = "--run-dir DIR (ini run_dir, env DUALSTORE_RUN_DIR)"
 _SAFE_WORKER_RE: Final = re.compile(r"^[a-z0-9]{1,16}$")
 

@@ -65,7 +65,9 @@ def test_db001_driver_import_outside_its_homes(snapshot: Snapshot, tree: Path, d
     assert new == expected
 
 
-@pytest.mark.parametrize("dest", ["storage/backends/planted.py", "storage/testing/provision.py"])
+@pytest.mark.parametrize(
+    "dest", ["storage/backends/planted.py", "storage/testing/provision/postgres.py"]
+)
 def test_db001_driver_import_allowed_in_backends_and_provisioning(
     snapshot: Snapshot, tree: Path, dest: str
 ) -> None:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.testing import pgbin, provision
+from storage.testing import provision
+from storage.testing.provision import pgbin
 
 USER = "app"
 PASSWORD = "faults-Secr3t"

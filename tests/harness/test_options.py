@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from storage.testing.config import KNOWN_BACKENDS, RUN_DIR, HarnessConfig, load, load_runs_dir
-from storage.testing.pgerrors import classify
+from storage.testing.options import KNOWN_BACKENDS, RUN_DIR, load, load_runs_dir
 from storage.testing.provision import PROVISIONERS
+from storage.testing.provision.pgerrors import classify
 from storage.testing.runinfo import RUN_DIR_MOVED_BY
+from storage.testing.settings import HarnessConfig
 
 pytest_plugins = ["pytester"]
 

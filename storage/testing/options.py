@@ -22,31 +22,13 @@ import pytest
 
 from storage.api import Backend
 from storage.errors import ValidationError
-from storage.testing.provision import DEFAULT_REAP_GRACE, PROVISIONERS
+from storage.testing.provision import PROVISIONERS
 from storage.testing.runinfo import DEFAULT_RUNS_DIR, SecretUrl
+from storage.testing.settings import DEFAULT_READY_TIMEOUT, DEFAULT_REAP_GRACE, HarnessConfig
 from storage.url import parse_url
 
 #: every backend the harness knows (the provisioner registry), in run and report order
 KNOWN_BACKENDS: Final = tuple(PROVISIONERS)
-DEFAULT_READY_TIMEOUT: Final = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class HarnessConfig:
-    """What one run was asked to do (the same in the controller and in every worker)."""
-
-    #: selected backends, in `KNOWN_BACKENDS` order, without duplicates
-    backends: tuple[str, ...]
-    #: True when the selection came from a flag, env var or ini key (not the default "all")
-    backends_explicit: bool
-    #: an existing PostgreSQL server to use; None = start a throwaway server
-    postgres_url: str | None
-    #: seconds to wait for a database to answer a real query before the run stops
-    db_ready_timeout: float
-    #: where to look for pg_ctl instead of the usual places (None = usual places)
-    pg_bindir: Path | None
-    #: leftovers of dead runs younger than this are left alone (clock skew, slow starts)
-    reap_grace: timedelta = DEFAULT_REAP_GRACE
 
 
 @dataclass(frozen=True, slots=True)

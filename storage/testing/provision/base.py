@@ -1,8 +1,7 @@
-"""What provisioning produces: a backend ready for the run, and a worker's own store;
-and the SQLite provisioner, which needs nothing but files.
-
-Driver-free: `provision.py` (the registry, and PostgreSQL) builds on these; the plugin and
-the isolation code only use them.
+"""What provisioning produces, for every backend: a backend ready for the run
+(`Provisioned`), a worker's own store (`WorkerStore`), and the `Provisioner` protocol that
+each backend's module implements. Driver-free: the plugin and the isolation code use only
+these types.
 """
 
 from __future__ import annotations
@@ -10,17 +9,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import storage
 from storage.api import Database
 from storage.errors import StorageError
-from storage.testing.runinfo import BackendInfo, BackendUnavailable, store_name
+from storage.testing.runinfo import BackendInfo, BackendUnavailable
 from storage.url import redact
 
 if TYPE_CHECKING:
-    from storage.testing.config import HarnessConfig
+    from storage.testing.settings import HarnessConfig
     from storage.testing.tempdirs import RunTempDir
 
 
@@ -131,37 +129,3 @@ class Provisioner(Protocol):
 
     def open_store(self, info: BackendInfo, run_id: str, worker_id: str) -> WorkerStore:
         """Worker, once per run: create, connect and migrate this worker's store."""
-
-
-def _remove_sqlite_file(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-
-
-class SqliteProvisioner:
-    """SQLite: one database file per worker in the run's temp dir; nothing to start."""
-
-    def provision(self, cfg: HarnessConfig, run_id: str, tempdir: RunTempDir) -> Provisioned:
-        started = time.perf_counter()
-        directory = tempdir.subdir("sqlite")
-        probe_file = directory / f"{store_name(run_id, 'probe')}.db"
-        try:
-            info = probe(
-                "sqlite",
-                f"sqlite:///{probe_file}",
-                target=str(directory),
-                source=f"files in {directory}",
-                started=started,
-            )
-        finally:
-            _remove_sqlite_file(probe_file)
-        return Provisioned(info)
-
-    def open_store(self, info: BackendInfo, run_id: str, worker_id: str) -> WorkerStore:
-        path = Path(info.target) / f"{store_name(run_id, worker_id)}.db"
-        return migrated_store(
-            info.name,
-            str(path),
-            lambda: storage.connect(f"sqlite:///{path}"),
-            lambda: _remove_sqlite_file(path),
-        )

@@ -1,0 +1,283 @@
+"""The PostgreSQL provisioner: the server at the configured URL or a throwaway one, proven
+ready by a real query, one schema per worker, the run's advisory lock, and the reaping of
+dead runs' leftovers at start.
+
+Beside it: `pgadmin` (the admin SQL), `pgerrors` (which connection errors waiting cannot
+fix), `pgbin` (the server binaries and the unprivileged user of a throwaway server).
+psycopg and pytest-postgresql are imported inside functions, so a SQLite-only environment
+(the `tests-sqlite` session installs neither) can import this module.
+"""
+# ruff: noqa: PLC0415  (driver imports are deliberately local, see above)
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Final
+
+import storage
+from storage.errors import StorageError, ValidationError
+from storage.testing.provision import base, pgbin
+from storage.testing.provision.base import Provisioned, WorkerStore
+from storage.testing.provision.pgadmin import (
+    RunLock,
+    check_can_create_schemas,
+    create_database,
+    create_schema,
+    drop_run_schemas,
+    drop_schema,
+    reap,
+)
+from storage.testing.provision.pgerrors import URL_FIX, classify, not_ready
+from storage.testing.runinfo import BackendInfo, BackendUnavailable, new_run_id, store_name
+from storage.testing.settings import HarnessConfig
+from storage.testing.tempdirs import RunTempDir
+from storage.url import parse_url, redact
+
+#: the throwaway server's database sorts text by this ICU locale (not by code points)
+THROWAWAY_COLLATION: Final = "en-US"
+#: a throwaway server exists only for tests: durability off makes it several times faster
+SERVER_SETTINGS: Final = "-c synchronous_commit=off -c full_page_writes=off"  # -F: fsync off
+
+
+# --------------------------------------------------------------------------- readiness
+
+
+def wait_ready(url: str, *, timeout: float, started: float | None = None) -> int:
+    """Run `SELECT 1` until it succeeds; back off exponentially (50 ms doubling to 1 s)
+    until `timeout` seconds after `started` (a `time.monotonic()` value; default now).
+    Returns the number of attempts.
+
+    Errors that waiting cannot fix (login refused, database missing, an invalid URL or
+    option) fail at once: retrying them would only delay the message. An invalid URL is
+    named as the cause, not the server.
+    """
+    import psycopg
+
+    try:
+        parsed = parse_url(url)
+    except ValidationError as exc:
+        what = f"{exc} (the URL is at fault, not the server; not retried)"
+        raise BackendUnavailable("postgres", what, URL_FIX) from None
+    assert parsed.conninfo is not None, "not a PostgreSQL URL"
+    deadline = (time.monotonic() if started is None else started) + timeout
+    delay, attempts = 0.05, 0
+    while True:
+        attempts += 1
+        remaining = deadline - time.monotonic()
+        try:
+            with psycopg.connect(
+                parsed.conninfo,
+                autocommit=True,
+                connect_timeout=max(2, min(10, math.ceil(remaining))),
+            ) as conn:
+                conn.execute("SELECT 1").fetchone()
+            return attempts
+        except psycopg.Error as exc:
+            last = " ".join(parsed.scrub(str(exc)).split())
+            permanent = classify(last)
+            if permanent is not None:
+                # A bad URL is the URL's fault, not the server's: say which.
+                culprit = "the URL" if permanent.url_at_fault else "PostgreSQL at"
+                what = f"{culprit} {parsed.redacted} {permanent.what} (not retried): {last}"
+                raise BackendUnavailable("postgres", what, permanent.fix) from None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            address = server_address(parsed.conninfo)
+            raise not_ready(parsed.redacted, address, timeout, attempts, last)
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, 1.0)
+
+
+def server_address(conninfo: str) -> tuple[str | None, str]:
+    """The host(s) and port(s) libpq connects to for `conninfo`, as `pg_isready -h -p`
+    takes them: from the conninfo, else from libpq's defaults (PGHOST, PGPORT, ...).
+    The host is None when libpq uses its built-in socket directory (pg_isready's too)."""
+    from psycopg import pq
+    from psycopg.conninfo import conninfo_to_dict
+
+    given = {key: str(value) for key, value in conninfo_to_dict(conninfo).items() if value}
+    defaults = {
+        option.keyword.decode(): option.val.decode()
+        for option in pq.Conninfo.get_defaults()
+        if option.val
+    }
+    candidates = (given, defaults)
+    host = next((d[k] for d in candidates for k in ("host", "hostaddr") if d.get(k)), None)
+    port = next((d["port"] for d in candidates if d.get("port")), "5432")
+    return host, port
+
+
+# --------------------------------------------------------------------------- throwaway server
+
+
+class ThrowawayServer:
+    """A PostgreSQL server for one run: pytest-postgresql's executor (initdb + pg_ctl
+    start) on a free port, data under `directory/pg`, fsync and friends off, trust auth,
+    running as an unprivileged user when we are root (see `pgbin`)."""
+
+    def __init__(self, directory: Path, *, pg_bindir: Path | None, timeout: float) -> None:
+        from pytest_postgresql.executors import PostgreSQLExecutor
+
+        self.pg_ctl = pgbin.find_pg_ctl(pg_bindir)
+        self.run_as = pgbin.run_as_prefix()
+        server_dir = directory / "pg"
+        server_dir.mkdir(mode=0o700)
+        pgbin.give_to_server_user(server_dir)
+        self.data_dir = server_dir / "data"
+        self.log_path = server_dir / "server.log"
+        self.port = pgbin.free_port()
+        self.timeout = max(1, math.ceil(timeout))
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.executor = PostgreSQLExecutor(
+            executable=str(pgbin.write_wrapper(self.pg_ctl, self.run_as, directory / "bin")),
+            host="127.0.0.1",
+            port=self.port,
+            datadir=str(self.data_dir),
+            unixsocketdir=str(server_dir),
+            logfile=str(self.log_path),
+            startparams="-w",
+            dbname="postgres",
+            user="postgres",
+            timeout=self.timeout,
+            postgres_options=SERVER_SETTINGS,
+        )
+
+    @property
+    def description(self) -> str:
+        as_user = f", as OS user {pgbin.UNPRIVILEGED_USER}" if self.run_as else ""
+        return f"throwaway server at 127.0.0.1:{self.port} (pg_ctl {self.pg_ctl}{as_user})"
+
+    def start(self) -> None:
+        from mirakuru.exceptions import ExecutorError
+        from pytest_postgresql.exceptions import PostgreSQLUnsupported
+
+        try:
+            self.executor.start()
+            # mirakuru returns once the port is open; `pg_ctl start -w` is still waiting.
+            # Let it finish, so a stop right after a start never kills it halfway.
+            if self.executor.process is not None:
+                self.executor.process.wait(timeout=self.timeout)
+        except (ExecutorError, PostgreSQLUnsupported, subprocess.SubprocessError, OSError) as exc:
+            self.stop()
+            raise BackendUnavailable(
+                "postgres",
+                f"the {self.description} did not start: {exc}\n  server log:\n{self.log_tail()}",
+                "read the log above; check that PostgreSQL >= 14 server binaries are "
+                "installed and that the temp dir is writable, or pass --postgres-url.",
+            ) from None
+
+    def stop(self) -> None:
+        """Stop the server if it runs (fast shutdown); safe to call twice or after the
+        server died on its own."""
+        if not (self.data_dir / "postmaster.pid").exists():
+            return
+        from mirakuru.exceptions import ExecutorError
+
+        with suppress(ExecutorError, subprocess.SubprocessError, OSError):
+            self.executor.stop()
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return "    (no log)"
+        return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
+
+
+@contextmanager
+def throwaway_server(
+    *, pg_bindir: Path | None = None, timeout: float = 30.0
+) -> Iterator[ThrowawayServer]:
+    """Start a throwaway server in a locked run temp dir; stop it and remove everything
+    on exit. For tests that need a server of their own (e.g. to stop it mid-run)."""
+    tempdir = RunTempDir(new_run_id())
+    try:
+        server = ThrowawayServer(tempdir.path, pg_bindir=pg_bindir, timeout=timeout)
+        try:
+            server.start()
+            wait_ready(server.url, timeout=timeout)
+            yield server
+        finally:
+            server.stop()
+    finally:
+        tempdir.remove()
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def _require(module: str, purpose: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        raise BackendUnavailable(
+            "postgres",
+            f"the Python package {module!r} is not installed ({purpose}).",
+            "install the project with its postgres extra and the test-postgres dependency "
+            "group (`nox -s tests-postgres` does), or select --backend sqlite.",
+        )
+
+
+class PostgresProvisioner:
+    """PostgreSQL: the server at the configured URL, or a throwaway one; one schema per
+    worker; the run's advisory lock; leftovers of dead runs reaped at start."""
+
+    def provision(self, cfg: HarnessConfig, run_id: str, tempdir: RunTempDir) -> Provisioned:
+        started, began = time.perf_counter(), time.monotonic()
+        _require("psycopg", "the PostgreSQL driver")
+        cleanups: list[Callable[[], object]] = []
+        try:
+            if cfg.postgres_url:
+                url, source = cfg.postgres_url, f"URL {redact(cfg.postgres_url)}"
+                wait_ready(url, timeout=cfg.db_ready_timeout, started=began)
+            else:
+                _require("pytest_postgresql", "it starts the throwaway server")
+                server = ThrowawayServer(
+                    tempdir.path, pg_bindir=cfg.pg_bindir, timeout=cfg.db_ready_timeout
+                )
+                cleanups.append(server.stop)
+                server.start()
+                wait_ready(server.url, timeout=cfg.db_ready_timeout, started=began)
+                # The suites' database gets a linguistic collation (where "apple" sorts
+                # before "Zebra"), unlike the C-ordered default: text ordering that leaks
+                # into SQL then fails on this leg instead of passing by luck.
+                url = create_database(server.url, "dualstore", icu_locale=THROWAWAY_COLLATION)
+                source = f"{server.description}, collation ICU {THROWAWAY_COLLATION}"
+            cleanups.append(RunLock(url, run_id).release)
+            cleanups.append(lambda: drop_run_schemas(url, run_id))
+            check_can_create_schemas(url, run_id)
+            reaped = reap(url, older_than=cfg.reap_grace)
+            info = base.probe("postgres", url, target=url, source=source, started=started)
+        except StorageError as exc:
+            # The server answered the readiness query, then failed the run's setup (a
+            # missing privilege, a lost connection): stop the run with the reason.
+            base.undo(cleanups)
+            raise BackendUnavailable(
+                "postgres",
+                f"setting up the run failed: {exc}",
+                "check that the URL's user may create schemas (and, for a throwaway "
+                "server, databases) and that the server stays up; rerun to retry.",
+            ) from None
+        except BaseException:
+            base.undo(cleanups)
+            raise
+        dropped = reaped.dropped
+        notes = [f"reaped {len(dropped)} schema(s) of dead runs: {', '.join(dropped)}"] * bool(
+            dropped
+        )
+        warnings = [schema.warning() for schema in reaped.undroppable]
+        return Provisioned(info, notes, cleanups, warnings)
+
+    def open_store(self, info: BackendInfo, run_id: str, worker_id: str) -> WorkerStore:
+        url, schema = info.target, store_name(run_id, worker_id)
+        create_schema(url, schema)
+        return base.migrated_store(
+            info.name,
+            schema,
+            lambda: storage.connect(url, schema=schema),
+            lambda: drop_schema(url, schema),
+        )

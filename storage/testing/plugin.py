@@ -6,9 +6,9 @@ a plugin twice is an error).
 
 A run, step by step:
   configure     `RunInfo` (run id, worker id) into `config.stash[RUN_INFO]`; the optional
-                `storage.testing.repro` plugin registered; options read once (config.py)
+                `storage.testing.repro` plugin registered; options read once (options.py)
   sessionstart  controller only: reap dead runs' temp dirs, provision every selected
-                backend (provision.py) or stop the run, exit code 4, before any test runs
+                backend (provision/) or stop the run, exit code 4, before any test runs
   workers       receive the run id and the provisioned backends through `workerinput`;
                 each creates, on first use, its own store per backend (schema or file
                 `dualstore_<run id>_<worker id>`), migrated once, removed at its end

@@ -1,5 +1,5 @@
 """Developer and CI sessions. Sessions only pick options and call tools; logic lives in
-`storage/testing` (the pytest plugin) and `ci/` (audits). `./nox` runs nox (installed on
+`dualstore` (the pytest plugin) and `ci/` (audits). `./nox` runs nox (installed on
 first use into .venv, with uv); `nox -l` lists the sessions."""
 
 # Three things hold for every session, each kept in one place here:
@@ -37,7 +37,7 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
 
 #: the environment variable that names the `INSTALLS` row of the environment pytest runs in;
-#: the harness records it in run.json (storage/testing/repro.py reads the same name)
+#: the harness records it in run.json (dualstore/repro.py reads the same name)
 RECORDED_SESSION_ENV = "DUALSTORE_NOX_SESSION"
 #: the arguments that carry a URL, and the environment variable each one moves to
 URL_ARGS = {"--postgres-url": "DUALSTORE_POSTGRES_URL"}
@@ -169,7 +169,7 @@ def tests(session: nox.Session) -> None:
 
 
 # ----------------------------------------------------------------------------- reproduce
-# (the logic is in storage/testing/repro.py and flakehunt.py; these only pass args)
+# (the logic is in dualstore/repro.py and flakehunt.py; these only pass args)
 @nox.session
 def repro(session: nox.Session) -> None:
     """Replay a recorded test order file: same seed, backends and installs, in one process.
@@ -223,7 +223,7 @@ def flake_hunt(session: nox.Session) -> None:
     DUALSTORE_FLAKE_MAX_RUNS); other args go to pytest, e.g. `--backend sqlite`."""
     _install(session, TOOLS)
     args, env = _urls_to_env(session.posargs, URL_ARGS)
-    session.run("python", "-m", "storage.testing.flakehunt", *args, env=env)
+    session.run("python", "-m", "dualstore.flakehunt", *args, env=env)
 
 
 @nox.session
@@ -245,7 +245,7 @@ def bench(session: nox.Session) -> None:
     `nox -s bench -- [--backend sqlite] [--rounds 500]`; PostgreSQL is
     DUALSTORE_POSTGRES_URL's server or a throwaway one. For comparing changes, not a gate."""
     _install(session, TOOLS)
-    session.run("python", "-m", "storage.testing.bench", *session.posargs)
+    session.run("python", "-m", "dualstore.bench", *session.posargs)
 
 
 # ----------------------------------------------------------------------------- quality
@@ -265,9 +265,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict over the storage package, the CI audit and the noxfile."""
+    """mypy --strict over the storage package, the harness (dualstore), the CI audit and the
+    noxfile."""
     _install(session, Install(".[postgres]", ("typecheck",)))
-    session.run("mypy", "--strict", "storage", "ci", "noxfile.py")
+    session.run("mypy", "--strict", "storage", "dualstore", "suites/plugin.py", "ci", "noxfile.py")
 
 
 # ----------------------------------------------------------------------------- audit

@@ -7,9 +7,10 @@ summary (which names every declared per-backend SQL exception) and exits 0.
 Rules:
   DB001  `sqlite3`, `psycopg`, `psycopg_pool`, `pytest_postgresql` imported (import,
          from-import, importlib.import_module / __import__ / pytest.importorskip with a
-         literal) outside storage/backends/ and storage/testing/provision/
-  DB002  SQL executed outside storage/: an `.execute(`/`.executemany(`/`.executescript(`
-         call, or a SQL-statement-shaped literal passed to a call (suites, tests, ci, noxfile)
+         literal) outside storage/backends/ and dualstore/provision/
+  DB002  SQL executed outside storage/ and dualstore/provision/: an `.execute(`/
+         `.executemany(`/`.executescript(` call, or a SQL-statement-shaped literal passed to
+         a call (suites, tests, ci, noxfile, the rest of the harness)
   DB003  storage/migrations/ not numbered 0001.. without gaps, or an up/down without its pair
   DB004  a SQL text of storage/ that sqlglot cannot parse for both the sqlite and the postgres
          dialect (a declared per-backend variant: for its own dialect)

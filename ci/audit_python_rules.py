@@ -24,8 +24,10 @@ from ci.audit_common import (
 
 DRIVER_MODULES = ("sqlite3", "psycopg", "psycopg_pool", "pytest_postgresql")
 # Where driver imports belong: the backends, and the harness code that provisions servers.
-DRIVER_HOMES = ("storage/backends/", "storage/testing/provision/")
-SQL_HOME = "storage/"
+DRIVER_HOMES = ("storage/backends/", "dualstore/provision/")
+#: where SQL may run: the storage layer, and the harness's provisioners (admin SQL against
+#: the servers they provision, the stores' migrations and resets)
+SQL_HOMES = ("storage/", "dualstore/provision/")
 EXECUTE_METHODS = frozenset({"execute", "executemany", "executescript"})
 # Calls that import a module named by a string: importlib.import_module("x"),
 # __import__("x"), pytest.importorskip("x").
@@ -75,12 +77,12 @@ def _check_driver_imports(tree: ast.Module, path: str, report: Report) -> None:
                 getattr(node, "lineno", 1),
                 "DB001",
                 f"`{how}` imports the {driver} driver outside {' and '.join(DRIVER_HOMES)};"
-                " go through storage.connect() / the storage.testing fixtures",
+                " go through storage.connect() / the dualstore fixtures",
             )
 
 
 def _check_sql_outside_storage(tree: ast.Module, path: str, report: Report) -> None:
-    if path.startswith(SQL_HOME):
+    if path.startswith(SQL_HOMES):
         return
     statements = docstring_nodes(tree)
     for node in ast.walk(tree):
@@ -92,7 +94,7 @@ def _check_sql_outside_storage(tree: ast.Module, path: str, report: Report) -> N
                 path,
                 node.lineno,
                 "DB002",
-                f"`.{callee}(...)` runs SQL outside storage/; use the storage API"
+                f"`.{callee}(...)` runs SQL outside {' and '.join(SQL_HOMES)}; use the storage API"
                 " (or add the query to storage/ behind an API method)",
             )
             continue
@@ -105,7 +107,7 @@ def _check_sql_outside_storage(tree: ast.Module, path: str, report: Report) -> N
                     arg.lineno,
                     "DB002",
                     f"SQL text `{first_line}` passed to `{callee or 'a call'}(...)` outside"
-                    " storage/; SQL lives only in storage/",
+                    " storage/; SQL lives only in storage/ and the provisioners",
                 )
                 break
 

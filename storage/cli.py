@@ -304,8 +304,8 @@ def _reap(args: argparse.Namespace) -> int:
     if parse_url(args.url).conninfo is None:
         raise UsageError("reap works on a PostgreSQL URL; pass --url postgresql://...")
     try:
-        from storage.testing import provision  # noqa: PLC0415 - needs pytest, see above
-        from storage.testing.runinfo import BackendUnavailable  # noqa: PLC0415
+        from dualstore import provision  # noqa: PLC0415 - needs pytest, see above
+        from dualstore.runinfo import BackendUnavailable  # noqa: PLC0415
     except ImportError as exc:
         raise StorageError(
             f"reap needs the test tooling ({exc.name} is missing): install the "

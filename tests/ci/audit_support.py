@@ -1,5 +1,6 @@
-"""Helpers of the audit tests: a throwaway copy of the repository, the audit run as
-a subprocess (exactly as CI runs it), and the expectations written into planted files.
+"""Helpers of the audit tests: a throwaway copy of the repository, the audit run
+in-process (and once as a subprocess, exactly as CI runs it), and the expectations
+written into planted files.
 
 Planted files live in tests/ci/planted/ as data (.txt, .sql), never as importable Python:
 that keeps their violations out of the real tree's audit. A planted line announces what
@@ -12,11 +13,15 @@ the audit must report for it with a marker comment:
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import re
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from ci import audit_db_access
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLANTED = Path(__file__).parent / "planted"
@@ -74,6 +79,20 @@ class Snapshot:
 
 
 def run_audit(root: Path) -> AuditRun:
+    """The audit of `root`, run in this process (its `main`, with its output captured):
+    the planting tests run it dozens of times, and a subprocess would pay the interpreter's
+    and sqlglot's start-up each time. `run_audit_as_ci` runs it as CI does."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            returncode = audit_db_access.main(["--root", str(root)])
+        except SystemExit as exc:  # argparse's usage errors
+            returncode = exc.code if isinstance(exc.code, int) else 1
+    return AuditRun(returncode, stdout.getvalue(), stderr.getvalue())
+
+
+def run_audit_as_ci(root: Path) -> AuditRun:
+    """The audit of `root` as a subprocess, exactly as CI runs it."""
     proc = subprocess.run(
         [sys.executable, "-m", "ci.audit_db_access", "--root", str(root)],
         cwd=REPO_ROOT,

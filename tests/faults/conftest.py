@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.testing import provision
-from storage.testing.provision import pgbin
+from dualstore import provision
+from dualstore.provision import pgbin
+from tests.adopting import adopt
 
 USER = "app"
 PASSWORD = "faults-Secr3t"
@@ -182,6 +183,7 @@ class InnerRuns:
 
 @pytest.fixture
 def inner(pytester: pytest.Pytester) -> Iterator[InnerRuns]:
+    adopt(pytester)
     runs = InnerRuns(pytester.path)
     yield runs
     for run in runs.runs:

@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from storage.testing.outage import RECHECK_SECONDS
-from storage.testing.runinfo import STORE_NAME_RE
+from dualstore.outage import RECHECK_SECONDS
+from dualstore.runinfo import STORE_NAME_RE
 
 if TYPE_CHECKING:
     from tests.faults.conftest import InnerRun, InnerRuns, PgServer
-
-pytest_plugins = ["pytester"]
 
 #: each test marks its progress in progress/ and takes a moment, so a test can act mid-run
 STEPS = """
@@ -41,7 +39,7 @@ def test_step(db, step):
 SUMMARY_RE = re.compile(r"^(FAILED|ERROR) (\S+) - (.*)$", re.MULTILINE)
 WENT_AWAY_RE = re.compile(
     r"dualstore: postgres: .*the backend went away: (\d+) test\(s\) failed with "
-    r"storage\.errors\.Unavailable"
+    r"(?:storage\.errors\.Unavailable|dualstore\.errors\.BackendGone)"
 )
 USAGE_ERROR = 4  # how the harness ends a run whose backend is unavailable at the start
 
@@ -96,14 +94,16 @@ def test_server_stopped_mid_run_fails_tests_with_unavailable(
 
     assert status == pytest.ExitCode.TESTS_FAILED, output
     # Bounded: once a check confirms the server is gone, the remaining tests fail at once
-    # (storage.testing.outage) instead of each waiting out the connect timeout.
+    # (dualstore.outage) instead of each waiting out the connect timeout.
     assert ended_after < 30, output
     assert "went away earlier in this run and does not answer" in output
     failures = SUMMARY_RE.findall(output)
     assert failures, output
     for _kind, nodeid, message in failures:
-        # The typed error, never a driver error, and never a hang (pytest-timeout)
-        assert message.startswith("storage.errors.Unavailable"), (nodeid, message)
+        # The typed error (the storage layer's, or the harness's once the breaker knows
+        # the server is gone), never a driver error, and never a hang (pytest-timeout)
+        typed = ("storage.errors.Unavailable", "dualstore.errors.BackendGone")
+        assert message.startswith(typed), (nodeid, message)
         assert "psycopg" not in message
         assert pg_server.password not in message
     went_away = WENT_AWAY_RE.search(output)
@@ -117,10 +117,10 @@ def test_server_stopped_mid_run_fails_tests_with_unavailable(
     left = store_schemas(pg_server)
     assert left, "expected the dead run's schemas to be left while the server was down"
     pytester.makepyfile(test_steps=steps(count=2, pause=0))
-    # --reap-grace=0 stands in for "the next run, some minutes later"
-    status, output = inner.start(*postgres_args(pg_server.url(), "-n", "0", "--reap-grace=0")).wait(
-        timeout=120
-    )
+    # --dualstore-reap-grace=0 stands in for "the next run, some minutes later"
+    status, output = inner.start(
+        *postgres_args(pg_server.url(), "-n", "0", "--dualstore-reap-grace=0")
+    ).wait(timeout=120)
     assert status == pytest.ExitCode.OK, output
     assert f"reaped {len(left)} schema(s) of dead runs: {', '.join(sorted(left))}" in output
     assert store_schemas(pg_server) == []
@@ -165,7 +165,9 @@ def test_server_starting_late_is_waited_for(
     pg_server: PgServer, inner: InnerRuns, pytester: pytest.Pytester
 ) -> None:
     pytester.makepyfile(test_steps=steps(count=3, pause=0))
-    run = inner.start(*postgres_args(pg_server.url(), "-n", "0", "--db-ready-timeout", "60"))
+    run = inner.start(
+        *postgres_args(pg_server.url(), "-n", "0", "--dualstore-db-ready-timeout", "60")
+    )
     time.sleep(4)
     assert run.process.poll() is None, run.text()  # still waiting, not given up
     pg_server.start()
@@ -184,7 +186,7 @@ def test_wrong_password_is_a_clear_error_without_a_retry_storm(
     pg_server.start()
     wrong = pg_server.url(password="not-the-Passw0rd")
     pytester.makepyfile(test_steps=steps(count=3, pause=0))
-    run = inner.start(*postgres_args(wrong, "-n", "2", "--db-ready-timeout", "60"))
+    run = inner.start(*postgres_args(wrong, "-n", "2", "--dualstore-db-ready-timeout", "60"))
     status, output = run.wait(timeout=120)
     took = time.monotonic() - run.started
 
@@ -236,7 +238,9 @@ def test_killed_run_leaves_schemas_that_are_reaped(
 
     # The next run reaps them at its start, and leaves nothing of its own.
     pytester.makepyfile(test_steps=steps(count=3, pause=0))
-    status, output = inner.start(*postgres_args(url, "-n", "2", "--reap-grace=0")).wait(timeout=120)
+    status, output = inner.start(*postgres_args(url, "-n", "2", "--dualstore-reap-grace=0")).wait(
+        timeout=120
+    )
     assert status == pytest.ExitCode.OK, output
     assert f"reaped 2 schema(s) of dead runs: {', '.join(sorted(left))}" in output
     assert store_schemas(pg_server) == []

@@ -14,8 +14,6 @@ import pytest
 import storage
 from storage.errors import Unavailable
 
-pytest_plugins = ["pytester"]
-
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 HANGING = """
@@ -42,7 +40,7 @@ def test_a_hanging_test_fails_on_its_time_limit(
     pytester.makepyfile(test_hang=HANGING)
     started = time.monotonic()
     result = pytester.runpytest_subprocess(
-        "-p", "no:dualstore", "-p", "storage.testing.repro", "-p", "no:randomly",
+        "-p", "dualstore.repro", "-p", "no:randomly",
         "--timeout=2", "-n", "2",
     )  # fmt: skip
     assert time.monotonic() - started < 60

@@ -1,10 +1,11 @@
 """Helpers of the harness's own tests: a temp project run by a real `pytest` subprocess
-(with the dualstore plugin loaded by its entry point, exactly as users get it), and a
+(opted into the harness by its root conftest.py, exactly as users do it), and a
 PostgreSQL URL for it.
 
-The URL is the one the outer run already uses (its provisioned PostgreSQL: the
-DUALSTORE_POSTGRES_URL server or its throwaway server), so these tests need no server of
-their own; only if the outer run did not select PostgreSQL do they start a throwaway one.
+The URL (`pg_url`, in tests/conftest.py) is the one the outer run already uses (its
+provisioned PostgreSQL: the DUALSTORE_POSTGRES_URL server or its throwaway server), so
+these tests need no server of their own; only if the outer run did not select PostgreSQL
+do they start a throwaway one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from storage.testing import provision
-from storage.testing.runinfo import RUN_INFO
+from dualstore import provision
+from tests.adopting import REPO_ADDOPTS, adopt
 
 #: environment the inner runs must not inherit from the outer one: the harness's settings,
 #: the outer xdist worker's identity, the outer nox session (the plugin would print nox
@@ -29,20 +29,6 @@ from storage.testing.runinfo import RUN_INFO
 _OUTER_ENV_PREFIXES = ("DUALSTORE_", "PYTEST_XDIST_", "NOX_")
 _OUTER_ENV = ("PYTEST_ADDOPTS",)
 RUN_ID_RE = re.compile(r"dualstore: run (\d{8}T\d{6}_[0-9a-f]{4});")
-
-
-@pytest.fixture(scope="session")
-def pg_url(pytestconfig: pytest.Config) -> Iterator[str]:
-    """A URL of a PostgreSQL server the inner runs can use."""
-    run = pytestconfig.stash.get(RUN_INFO, None)  # None with `-p no:dualstore`
-    info = run.provisioned.get("postgres") if run is not None else None
-    if info is not None:
-        yield info.target
-    elif os.environ.get("DUALSTORE_POSTGRES_URL"):
-        yield os.environ["DUALSTORE_POSTGRES_URL"]
-    else:
-        with provision.throwaway_server() as server:
-            yield server.url
 
 
 @pytest.fixture
@@ -55,14 +41,6 @@ def own_db(pg_url: str) -> Iterator[str]:
         yield url
     finally:
         provision.drop_database(pg_url, name)
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A local TCP port with nothing listening on it."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -83,7 +61,7 @@ class Inner:
             self.monkeypatch.setenv(name, value)
         self.monkeypatch.setenv("DUALSTORE_TEST_OUT", str(self.out))
         return self.pytester.runpytest_subprocess(
-            "-p", "no:randomly", "-p", "no:cacheprovider", *args, timeout=300
+            "-p", "no:randomly", "-p", "no:cacheprovider", *REPO_ADDOPTS, *args, timeout=300
         )
 
     def run_with_url(self, *args: str, env: dict[str, str] | None = None) -> pytest.RunResult:
@@ -112,6 +90,7 @@ def record(**values):
 @pytest.fixture
 def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, pg_url: str) -> Inner:
     pytester.makepyfile(observe=OBSERVE)
+    adopt(pytester)
     return Inner(pytester, monkeypatch, pg_url, pytester.path / "observed")
 
 

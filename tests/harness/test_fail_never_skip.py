@@ -11,12 +11,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from storage.testing import provision
+from dualstore import provision
 
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
-
-pytest_plugins = ["pytester"]
 
 UNAVAILABLE = 4  # pytest.ExitCode.USAGE_ERROR: the run could not start as asked
 
@@ -44,7 +42,11 @@ def test_unreachable_server_stops_the_run_with_the_last_error(
     url = f"postgresql://someone:s3cret@127.0.0.1:{closed_port}/test"
     started = time.monotonic()
     result = inner.run(
-        "--backend", "postgres", "--db-ready-timeout", "1.5", env={"DUALSTORE_POSTGRES_URL": url}
+        "--backend",
+        "postgres",
+        "--dualstore-db-ready-timeout",
+        "1.5",
+        env={"DUALSTORE_POSTGRES_URL": url},
     )
     assert_nothing_ran(inner, result)
     result.stderr.fnmatch_lines(
@@ -52,7 +54,7 @@ def test_unreachable_server_stops_the_run_with_the_last_error(
             "*backend 'postgres' is unavailable: PostgreSQL at "
             f"postgresql://someone:***@127.0.0.1:{closed_port}/test did not answer `SELECT 1` "
             "within 1.5 s (* attempts); last error: *Connection refused*",
-            f"*Fix: *pg_isready -h 127.0.0.1 -p {closed_port}*--db-ready-timeout*",
+            f"*Fix: *pg_isready -h 127.0.0.1 -p {closed_port}*--dualstore-db-ready-timeout*",
         ]
     )
     assert "s3cret" not in result.stdout.str() + result.stderr.str()
@@ -65,7 +67,11 @@ def test_login_refused_fails_at_once_without_retrying(inner: Inner, pg_url: str)
     bad = urlunsplit(parts._replace(netloc=f"no_such_role:pw@{parts.hostname}:{parts.port}"))
     started = time.monotonic()
     result = inner.run(
-        "--backend", "postgres", "--db-ready-timeout", "60", env={"DUALSTORE_POSTGRES_URL": bad}
+        "--backend",
+        "postgres",
+        "--dualstore-db-ready-timeout",
+        "60",
+        env={"DUALSTORE_POSTGRES_URL": bad},
     )
     assert_nothing_ran(inner, result)
     result.stderr.fnmatch_lines(
@@ -85,7 +91,7 @@ def test_unavailable_backend_is_reported_once(
     inner.pytester.makepyfile(test_trace=TRACE_TEST)
     url = f"postgresql://someone@127.0.0.1:{closed_port}/test"
     result = inner.run(
-        "--backend", "postgres", "--db-ready-timeout", "0.5", *workers,
+        "--backend", "postgres", "--dualstore-db-ready-timeout", "0.5", *workers,
         env={"DUALSTORE_POSTGRES_URL": url},
     )  # fmt: skip
     assert_nothing_ran(inner, result)
@@ -127,9 +133,10 @@ def test_no_pg_ctl_and_no_url_names_the_fix(inner: Inner, tmp_path: Path) -> Non
     assert_nothing_ran(inner, result)
     result.stderr.fnmatch_lines(
         [
-            f"*backend 'postgres' is unavailable: no --postgres-url was given*no pg_ctl was "
-            f"found (looked in: {empty})*",
-            "*Fix: install the PostgreSQL server binaries*DUALSTORE_PG_BINDIR*--backend sqlite*",
+            f"*backend 'postgres' is unavailable: no --dualstore-postgres-url was given*"
+            f"no pg_ctl was found (looked in: {empty})*",
+            "*Fix: install the PostgreSQL server binaries*DUALSTORE_PG_BINDIR*"
+            "--dualstore-backend sqlite*",
         ]
     )
 
@@ -140,7 +147,7 @@ def test_no_pg_ctl_and_no_url_names_the_fix(inner: Inner, tmp_path: Path) -> Non
         (
             ["--postgres-url", "postgresql://u:s3cret@127.0.0.1:notaport/test"],
             {},
-            "*--postgres-url: malformed PostgreSQL URL 'postgresql://u:***@127.0.0.1:notaport"
+            "*--postgres-url/--dualstore-postgres-url: malformed PostgreSQL URL 'postgresql://u:***@127.0.0.1:notaport"
             "/test'*",
         ),
         (
@@ -151,15 +158,24 @@ def test_no_pg_ctl_and_no_url_names_the_fix(inner: Inner, tmp_path: Path) -> Non
         (
             ["--backend", "mysql"],
             {},
-            "*--backend: unknown backend 'mysql'; choose from: sqlite, postgres*",
+            "*--backend/--dualstore-backend: unknown backend 'mysql'; "
+            "choose from: sqlite, postgres*",
         ),
         (
             [],
             {"DUALSTORE_BACKENDS": "sqlite,oracle"},
             "*env DUALSTORE_BACKENDS: unknown backend 'oracle'*",
         ),
-        (["--db-ready-timeout", "-1"], {}, "*--db-ready-timeout: expected a positive number*"),
-        (["--pg-bindir", "/no/such/dir"], {}, "*--pg-bindir: '/no/such/dir' is not a dir*"),
+        (
+            ["--dualstore-db-ready-timeout", "-1"],
+            {},
+            "*--dualstore-db-ready-timeout: expected a positive number*",
+        ),
+        (
+            ["--dualstore-pg-bindir", "/no/such/dir"],
+            {},
+            "*--dualstore-pg-bindir: '/no/such/dir' is not a dir*",
+        ),
         (
             [],
             {"DUALSTORE_REAP_GRACE": "soon"},

@@ -6,14 +6,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from storage.testing import provision
-from storage.testing.runinfo import STORE_NAME_RE
+from dualstore import provision
+from dualstore.runinfo import STORE_NAME_RE
 from tests.harness.conftest import run_id_of
 
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
-
-pytest_plugins = ["pytester"]
 
 # Run in file order (-p no:randomly): each test checks what the one before it left.
 WRITE_THEN_FAIL = """
@@ -77,8 +75,8 @@ import pytest
 from pathlib import Path
 from observe import record
 from storage.api import WriteContext
-from storage.testing import provision
-from storage.testing.runinfo import RUN_INFO
+from dualstore import provision
+from dualstore.runinfo import RUN_INFO
 
 @pytest.mark.parametrize("n", range(12))
 @pytest.mark.commits

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from storage.testing.options import KNOWN_BACKENDS, RUN_DIR, load, load_runs_dir
-from storage.testing.provision import PROVISIONERS
-from storage.testing.provision.pgerrors import classify
-from storage.testing.runinfo import RUN_DIR_MOVED_BY
-from storage.testing.settings import HarnessConfig
-
-pytest_plugins = ["pytester"]
+from dualstore.options import KNOWN_BACKENDS, RUN_DIR, load, load_runs_dir
+from dualstore.provision import PROVISIONERS
+from dualstore.provision.pgerrors import classify
+from dualstore.runinfo import RUN_DIR_MOVED_BY
+from dualstore.settings import HarnessConfig
+from tests.adopting import ADOPTED, adopt
 
 Reader = Callable[..., HarnessConfig]
 
@@ -35,7 +34,7 @@ def read(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Reader:
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, value)
         pytester.makeini(f"[pytest]\n{ini}\n")
-        return load(pytester.parseconfig(*args))
+        return load(pytester.parseconfig(*ADOPTED, *args))
 
     return read
 
@@ -52,7 +51,10 @@ def test_defaults(read: Reader) -> None:
 
 
 def test_flag_beats_env_beats_ini(read: Reader) -> None:
-    ini = "backends = sqlite\npostgres_url = postgresql://ini@h/db\ndb_ready_timeout = 5"
+    ini = (
+        "dualstore_backends = sqlite\ndualstore_postgres_url = postgresql://ini@h/db\n"
+        "dualstore_db_ready_timeout = 5"
+    )
     env = {
         "DUALSTORE_BACKENDS": "postgres",
         "DUALSTORE_POSTGRES_URL": "postgresql://env@h/db",
@@ -67,7 +69,7 @@ def test_flag_beats_env_beats_ini(read: Reader) -> None:
         "sqlite",
         "--postgres-url",
         "postgresql://flag@h/db",
-        "--db-ready-timeout",
+        "--dualstore-db-ready-timeout",
         "9",
     )
     assert read(*flags, ini=ini, env=env) == HarnessConfig(
@@ -77,35 +79,39 @@ def test_flag_beats_env_beats_ini(read: Reader) -> None:
 
 def test_reap_grace_may_be_zero_but_not_negative(read: Reader) -> None:
     assert read().reap_grace == timedelta(minutes=2)
-    assert read("--reap-grace", "0").reap_grace == timedelta(0)
+    assert read("--dualstore-reap-grace", "0").reap_grace == timedelta(0)
     assert read(env={"DUALSTORE_REAP_GRACE": "90"}).reap_grace == timedelta(seconds=90)
-    with pytest.raises(pytest.UsageError, match="--reap-grace: expected a non-negative"):
-        read("--reap-grace", "-5")
+    with pytest.raises(pytest.UsageError, match="--dualstore-reap-grace: expected a non-negative"):
+        read("--dualstore-reap-grace", "-5")
 
 
 def test_run_dir_flag_beats_env_beats_ini(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("DUALSTORE_RUN_DIR", raising=False)
-    pytester.makeini("[pytest]\nrun_dir = from-ini\n")
+    pytester.makeini("[pytest]\ndualstore_run_dir = from-ini\n")
     elsewhere = tmp_path / "cwd"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
     root = pytester.path
     # A relative ini value is relative to the rootdir, a relative flag or env value to
     # the current directory (as a shell user means it).
-    assert load_runs_dir(pytester.parseconfig(root)) == root / "from-ini"
+    assert load_runs_dir(pytester.parseconfig(*ADOPTED, root)) == root / "from-ini"
     monkeypatch.setenv("DUALSTORE_RUN_DIR", "from-env")
-    assert load_runs_dir(pytester.parseconfig(root)) == elsewhere / "from-env"
-    flag = pytester.parseconfig(root, "--run-dir", "~/from-flag")
+    assert load_runs_dir(pytester.parseconfig(*ADOPTED, root)) == elsewhere / "from-env"
+    flag = pytester.parseconfig(*ADOPTED, root, "--dualstore-run-dir", "~/from-flag")
     assert load_runs_dir(flag) == Path.home() / "from-flag"
     pytester.makeini("[pytest]\n")
     monkeypatch.delenv("DUALSTORE_RUN_DIR")
-    assert load_runs_dir(pytester.parseconfig(root)) == root / ".dualstore" / "runs"
-    with pytest.raises(pytest.UsageError, match="--run-dir: expected a directory"):
-        load_runs_dir(pytester.parseconfig(root, "--run-dir", " "))
+    assert load_runs_dir(pytester.parseconfig(*ADOPTED, root)) == root / ".dualstore" / "runs"
+    with pytest.raises(pytest.UsageError, match="--dualstore-run-dir: expected a directory"):
+        load_runs_dir(pytester.parseconfig(*ADOPTED, root, "--dualstore-run-dir", " "))
     # The usage error for an unusable run directory names this very option.
-    assert (RUN_DIR.flag, RUN_DIR.ini, RUN_DIR.env) == ("--run-dir", "run_dir", "DUALSTORE_RUN_DIR")
+    assert (RUN_DIR.flag, RUN_DIR.ini, RUN_DIR.env) == (
+        "--dualstore-run-dir",
+        "dualstore_run_dir",
+        "DUALSTORE_RUN_DIR",
+    )
     assert all(name in RUN_DIR_MOVED_BY for name in (RUN_DIR.flag, RUN_DIR.ini, RUN_DIR.env))
 
 
@@ -152,6 +158,7 @@ def test_a_url_with_a_byte_that_is_not_utf8_is_a_usage_error(
     cannot encode it, and the run crashed with an INTERNALERROR (exit 3)."""
     monkeypatch.setenv("DUALSTORE_POSTGRES_URL", "postgresql://u:s\udcffcret@127.0.0.1:1/db")
     pytester.makepyfile("def test_x(db):\n    pass\n")
+    adopt(pytester)
     result = pytester.runpytest_subprocess("-p", "no:randomly")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     output = result.stdout.str() + result.stderr.str()

@@ -14,14 +14,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from storage.testing import provision
-from storage.testing.runinfo import new_run_id, store_name
-from storage.testing.tempdirs import RunTempDir
+from dualstore import provision
+from dualstore.runinfo import new_run_id, store_name
+from dualstore.tempdirs import RunTempDir
 
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
-
-pytest_plugins = ["pytester"]
 
 AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
 

@@ -12,8 +12,6 @@ import pytest
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
 
-pytest_plugins = ["pytester"]
-
 OUTCOMES = """
 import pytest
 from storage.api import WriteContext
@@ -75,7 +73,7 @@ def test_header_names_backend_version_and_source(inner: Inner, pg_url: str) -> N
 
 
 PASSWORD_CHECK = """
-from storage.testing import provision
+from dualstore import provision
 
 def test_passes(db):
     pass
@@ -100,7 +98,7 @@ def test_password_never_shown(inner: Inner, pg_url: str, workers: list[str]) -> 
     result = inner.run("--backend", "postgres", "--tb=long", *workers, env=env)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     output = result.stdout.str() + result.stderr.str()
-    assert "storage.errors.StorageError: PostgreSQL at" in output  # the traceback is there
+    assert "dualstore.errors.HarnessError: PostgreSQL at" in output  # the traceback is there
     assert f":{password}@" not in output
     assert f"password={password}" not in output
     result.stdout.fnmatch_lines([f"dualstore: postgres: *URL postgresql://{parts.username}:***@*"])

@@ -1,6 +1,6 @@
 """The run directory (test order, run.json, reproduce.txt): a place where it cannot be
 created is a usage error naming it and the option that moves it, never an INTERNALERROR;
-`--run-dir` / `run_dir` / `DUALSTORE_RUN_DIR` moves it.
+`--dualstore-run-dir` / `dualstore_run_dir` / `DUALSTORE_RUN_DIR` moves it.
 
 (Tests run as root here, so a read-only directory would not stop them: the unusable places
 are a file where a directory should be, and a path under a file.)"""
@@ -14,16 +14,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from storage.testing.repro import KEEP_RUNS
+from dualstore.repro import KEEP_RUNS
 from tests.harness.conftest import run_id_of
 
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
 
-pytest_plugins = ["pytester"]
-
 FAILING = "def test_fails(db):\n    assert False\n\ndef test_passes(db):\n    pass\n"
-MOVED_BY = "--run-dir DIR (ini run_dir, env DUALSTORE_RUN_DIR)"
+MOVED_BY = "--dualstore-run-dir DIR (ini dualstore_run_dir, env DUALSTORE_RUN_DIR)"
 
 
 def assert_usage_error(result: pytest.RunResult, blocker: Path, run_dir_glob: str) -> None:
@@ -58,18 +56,18 @@ def test_a_run_dir_under_a_file_is_a_usage_error(inner: Inner, how: str) -> None
     blocker.write_text("a file")
     target = str(blocker / "runs")
     if how == "flag":
-        result = inner.run("--backend", "sqlite", "--run-dir", target)
+        result = inner.run("--backend", "sqlite", "--dualstore-run-dir", target)
     else:
         result = inner.run("--backend", "sqlite", env={"DUALSTORE_RUN_DIR": target})
     assert_usage_error(result, blocker, f"{target}/*")
 
 
 def test_help_needs_no_run_dir(inner: Inner) -> None:
-    """`pytest --help` is how one finds --run-dir: it must work where runs cannot."""
+    """`pytest --help` is how one finds --dualstore-run-dir: it must work where runs cannot."""
     (inner.pytester.path / ".dualstore").write_text("not a directory")
     result = inner.run("--help")
     assert result.ret == 0, result.stderr.str()
-    result.stdout.fnmatch_lines(["*--run-dir=DIR*"])
+    result.stdout.fnmatch_lines(["*--dualstore-run-dir=DIR*"])
 
 
 @pytest.mark.parametrize("how", ["flag", "env", "ini"])
@@ -86,11 +84,11 @@ def test_run_dir_option_moves_the_records(inner: Inner, how: str) -> None:
     args: list[str] = ["--backend", "sqlite", "-n", "2"]
     env: dict[str, str] = {}
     if how == "flag":
-        args += ["--run-dir", "records"]  # relative to the current directory
+        args += ["--dualstore-run-dir", "records"]  # relative to the current directory
     elif how == "env":
         env["DUALSTORE_RUN_DIR"] = str(elsewhere)
     else:
-        inner.pytester.makeini("[pytest]\nrun_dir = records\n")  # relative to the rootdir
+        inner.pytester.makeini("[pytest]\ndualstore_run_dir = records\n")  # relative to the rootdir
     result = inner.run(*args, env=env)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str() + result.stderr.str()
     run_dir = elsewhere / run_id_of(result)

@@ -19,12 +19,10 @@ from urllib.parse import quote
 
 import pytest
 
-from storage.testing import provision
+from dualstore import provision
 
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
-
-pytest_plugins = ["pytester"]
 
 #: every character that breaks a hand-written URL split, and a non-ASCII one
 SECRET = "p/a#s?s@w:o%rd-ü"
@@ -139,7 +137,7 @@ def test_a_failed_provisioning_shows_no_secret(
     result = inner.run(
         "--backend",
         "postgres",
-        "--db-ready-timeout",
+        "--dualstore-db-ready-timeout",
         "1",
         "--tb=long",
         "--showlocals",

@@ -13,13 +13,11 @@ from tests.harness.conftest import run_id_of
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
 
-pytest_plugins = ["pytester"]
-
 RECORD_SERVER = """
 import pytest
 from observe import record
 from storage.api import WriteContext
-from storage.testing.runinfo import RUN_INFO
+from dualstore.runinfo import RUN_INFO
 
 @pytest.mark.parametrize("n", range(6))
 def test_on_the_throwaway_server(request, db, backend, n):

@@ -9,13 +9,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from storage.testing import provision
-from storage.testing.runinfo import BackendUnavailable
+from dualstore import provision
+from dualstore.runinfo import BackendUnavailable
 
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
-
-pytest_plugins = ["pytester"]
 
 UNAVAILABLE = 4  # pytest.ExitCode.USAGE_ERROR
 
@@ -25,14 +23,18 @@ UNAVAILABLE = 4  # pytest.ExitCode.USAGE_ERROR
     [
         (
             "postgresql://postgres@127.0.0.1/test?sslmode=bogus",
-            "*--postgres-url: invalid PostgreSQL URL 'postgresql://postgres@127.0.0.1/test"
+            "*--postgres-url/--dualstore-postgres-url: invalid PostgreSQL URL 'postgresql://postgres@127.0.0.1/test"
             "?sslmode=bogus': sslmode='bogus' is not one of disable, allow, prefer*",
         ),
-        ("postgres://", "*--postgres-url: PostgreSQL URL 'postgres://' names no database*"),
+        (
+            "postgres://",
+            "*--postgres-url/--dualstore-postgres-url: PostgreSQL URL 'postgres://' "
+            "names no database*",
+        ),
         (
             "postgresql://postgres@127.0.0.1/test?foo=bar",
-            "*--postgres-url: invalid PostgreSQL URL '*?foo=bar': invalid URI query "
-            'parameter: "foo"*',
+            "*--postgres-url/--dualstore-postgres-url: invalid PostgreSQL URL '*?foo=bar': "
+            'invalid URI query parameter: "foo"*',
         ),
     ],
 )
@@ -41,7 +43,9 @@ def test_an_invalid_url_stops_the_run_at_once_naming_the_url(
 ) -> None:
     inner.pytester.makepyfile(test_x="def test_x(db):\n    pass\n")
     started = time.monotonic()
-    result = inner.run("--backend", "postgres", "--db-ready-timeout", "60", "--postgres-url", url)
+    result = inner.run(
+        "--backend", "postgres", "--dualstore-db-ready-timeout", "60", "--postgres-url", url
+    )
     assert result.ret == UNAVAILABLE, result.stdout.str() + result.stderr.str()
     result.stderr.fnmatch_lines([expected])
     assert "did not answer" not in result.stdout.str() + result.stderr.str()
@@ -95,7 +99,7 @@ def test_a_run_with_pgport_gets_the_right_hint(inner: Inner, closed_port: int) -
     result = inner.run(
         "--backend",
         "postgres",
-        "--db-ready-timeout",
+        "--dualstore-db-ready-timeout",
         "1",
         env={"DUALSTORE_POSTGRES_URL": "postgresql://127.0.0.1/test", "PGPORT": str(closed_port)},
     )

@@ -1,10 +1,7 @@
 """Fixtures of the reproduce tests: a temp project that uses only the repro plugin.
 
-(Each test module names `pytest_plugins = ["pytester"]` itself: a conftest below the
-rootdir may not.)
-
-The temp projects load the repro plugin alone (`-p no:dualstore`): they have no database,
-and the harness would rightly fail a run in which no backend test ran.
+The temp projects load the repro plugin alone (they do not opt into the harness): they
+have no database, and the harness would rightly fail a run in which no backend test ran.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ import pytest
 PROJECT_INI = """
 [tool.pytest.ini_options]
 pythonpath = ["."]
-addopts = ["-p", "no:dualstore", "-p", "storage.testing.repro"]
+addopts = ["-p", "dualstore.repro"]
 """
 
 

@@ -10,7 +10,7 @@ import shlex
 
 import pytest
 
-pytest_plugins = ["pytester"]
+from tests.adopting import adopt
 
 FAILING = """
 def test_fails():
@@ -71,6 +71,7 @@ def test_a_backend_test_of_the_full_suite_stays_in_the_full_session(
     monkeypatch.setenv("NOX_CURRENT_SESSION", "tests")
     monkeypatch.setenv("DUALSTORE_NOX_SESSION", "tests")
     pytester.makepyfile(test_backend=BACKEND_FAILING)
+    adopt(pytester)
 
     result = pytester.runpytest_subprocess(
         "--backend", "sqlite", "-p", "randomly", "--randomly-seed=3", "-p", "no:cacheprovider"
@@ -79,6 +80,6 @@ def test_a_backend_test_of_the_full_suite_stays_in_the_full_session(
     result.assert_outcomes(failed=1)
     assert recorded_session(pytester) == "tests"
     assert single_test_line(result) == [
-        "nox", "-s", "tests", "--", "--backend=sqlite", "-n0", "--randomly-seed=3",
+        "nox", "-s", "tests", "--", "--dualstore-backend=sqlite", "-n0", "--randomly-seed=3",
         "test_backend.py::test_sees_its_own_write[sqlite]",
     ]  # fmt: skip

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.testing.flakehunt import reproduce_block
-
-pytest_plugins = ["pytester"]
+from dualstore.flakehunt import reproduce_block
 
 REGISTRY = "REGISTERED: list[str] = []\n"
 # Registers without cleaning up: every case leaks into the module-global registry ...
@@ -90,7 +88,7 @@ def recorded_order(order_file: Path) -> list[str]:
 @pytest.mark.timeout(600)
 def test_hunted_flake_fails_the_same_way_when_replayed(flaky_project: Path) -> None:
     hunt = run(
-        [sys.executable, "-m", "storage.testing.flakehunt", "--max-runs", "40", "--workers", "2"],
+        [sys.executable, "-m", "dualstore.flakehunt", "--max-runs", "40", "--workers", "2"],
         flaky_project,
     )
     assert hunt.returncode == 1, hunt.stdout + hunt.stderr

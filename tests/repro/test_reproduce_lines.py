@@ -9,9 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.testing.repro import KEEP_RUNS
-
-pytest_plugins = ["pytester"]
+from dualstore.repro import KEEP_RUNS
 
 # Two modules so that xdist has something to split; `test_fails` always fails.
 PASSING = """

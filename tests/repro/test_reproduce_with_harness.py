@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-pytest_plugins = ["pytester"]
+from tests.adopting import adopt
 
 BACKEND_TESTS = """
 from storage.api import WriteContext
@@ -32,6 +32,7 @@ def harness_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) 
         if name.startswith(("DUALSTORE_", "PYTEST_XDIST_", "NOX_")) or name == "PYTEST_ADDOPTS":
             monkeypatch.delenv(name)
     pytester.makepyfile(test_backend=BACKEND_TESTS)
+    adopt(pytester)
     return pytester
 
 
@@ -52,8 +53,8 @@ def test_failing_backend_test_names_its_backend_and_replays_on_it(
     assert lines[-4] == "reproduce with:"
     assert lines[-2] == "just the failing test:"
     assert shlex.split(lines[-1]) == [
-        "python", "-m", "pytest", "-p", "no:xdist", "--backend=sqlite", "--randomly-seed=3",
-        "test_backend.py::test_sees_its_own_write[sqlite]",
+        "python", "-m", "pytest", "-p", "no:xdist", "--dualstore-backend=sqlite",
+        "--randomly-seed=3", "test_backend.py::test_sees_its_own_write[sqlite]",
     ]  # fmt: skip
 
     replay = shlex.split(lines[-3])
@@ -64,7 +65,7 @@ def test_failing_backend_test_names_its_backend_and_replays_on_it(
     # The harness's run directory and the recorded run are one and the same.
     assert f"dualstore: run {order_file.parent.name};" in first.stdout.str()
 
-    # The printed replay, with no --backend: the backend comes from run.json.
+    # The printed replay, with no --backend/--dualstore-backend: the backend comes from run.json.
     again = harness_project.run(sys.executable, *replay[1:], "-p", "no:cacheprovider")
     assert failed_ids(again) == failed_ids(first)
     assert "backends: sqlite;" in again.stdout.str()
@@ -81,7 +82,8 @@ def test_a_backend_unavailable_at_start_prints_no_reproduce_lines(
         port = sock.getsockname()[1]  # closed again when the run starts
     monkeypatch.setenv("DUALSTORE_POSTGRES_URL", f"postgresql://someone@127.0.0.1:{port}/db")
     result = harness_project.runpytest_subprocess(
-        "--backend", "postgres", "--db-ready-timeout", "0.5", *workers, "-p", "no:cacheprovider"
+        "--backend", "postgres", "--dualstore-db-ready-timeout", "0.5", *workers,
+        "-p", "no:cacheprovider",
     )  # fmt: skip
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
     output = result.stdout.str() + result.stderr.str()

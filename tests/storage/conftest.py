@@ -8,9 +8,9 @@ from typing import NamedTuple
 
 import pytest
 
+from dualstore import provision
+from dualstore.isolation import BackendUnderTest
 from storage.api import Capability, new_id
-from storage.testing import provision
-from storage.testing.isolation import BackendUnderTest
 
 
 class EmptyStore(NamedTuple):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import storage
+from dualstore import provision
 from storage.cli import COMMANDS
-from storage.testing import provision
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 Store = tuple[str, str | None]

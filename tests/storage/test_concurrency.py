@@ -8,9 +8,9 @@ import time
 import pytest
 
 import storage
+from dualstore.isolation import BackendUnderTest
 from storage.api import Capability, Database, JobState, NewAiJob, WriteContext
 from storage.errors import SerializationError, StorageError
-from storage.testing.isolation import BackendUnderTest
 
 
 def test_threads_sharing_a_database_keep_their_transactions_apart(

@@ -11,6 +11,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pytest
 
 import storage
+from dualstore import provision
+from dualstore.isolation import BackendUnderTest
 from storage.api import Capability
 from storage.cli import main
 from storage.errors import (
@@ -21,10 +23,6 @@ from storage.errors import (
     Unavailable,
     ValidationError,
 )
-from storage.testing import provision
-from storage.testing.isolation import BackendUnderTest
-
-pytest_plugins = ["pytester"]
 
 
 @pytest.mark.parametrize("create", [True, False])
@@ -211,7 +209,7 @@ def test_no_password_in_a_long_traceback_of_a_failed_connect(pytester: pytest.Py
             storage.connect(f"postgresql://u:{password}@127.0.0.1:1/db", connect_timeout=2)
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:dualstore", "-p", "no:randomly", "--tb=long")
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "--tb=long")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["E * storage.errors.Unavailable: *u:***@127.0.0.1:1*"])
     assert "password=" not in result.stdout.str() + result.stderr.str()

@@ -17,11 +17,11 @@ from urllib.parse import quote
 import pytest
 
 import storage
+from dualstore import provision
+from dualstore.isolation import BackendUnderTest
 from storage.api import Backend, Capability
 from storage.backends import _libpq
 from storage.errors import ValidationError
-from storage.testing import provision
-from storage.testing.isolation import BackendUnderTest
 from storage.url import MEMORY, build_url, parse_url, redact
 
 #: a password with every character that breaks a hand-written URL split, and non-ASCII

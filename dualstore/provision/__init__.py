@@ -7,7 +7,7 @@
     pgerrors   which PostgreSQL connection errors waiting cannot fix
     pgbin      PostgreSQL server binaries, and the unprivileged user of a throwaway server
 
-`PROVISIONERS` is keyed by backend name (the `--backend` choices come from it): adding a
+`PROVISIONERS` is keyed by backend name (the `--dualstore-backend` choices come from it): adding a
 backend adds a module and an entry here, never an `if backend == ...` elsewhere. The
 PostgreSQL helpers that tests and tools use are re-exported here (`provision.reap`, ...).
 """
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from storage.testing.provision.base import Provisioned, Provisioner, WorkerStore
-from storage.testing.provision.pgadmin import (
+from dualstore.provision.base import Provisioned, Provisioner, WorkerStore
+from dualstore.provision.pgadmin import (
     PROBE_WORKER,
     Reaped,
     RunLock,
@@ -35,7 +35,7 @@ from storage.testing.provision.pgadmin import (
     reap,
     run_lock_key,
 )
-from storage.testing.provision.postgres import (
+from dualstore.provision.postgres import (
     THROWAWAY_COLLATION,
     PostgresProvisioner,
     ThrowawayServer,
@@ -43,8 +43,8 @@ from storage.testing.provision.postgres import (
     throwaway_server,
     wait_ready,
 )
-from storage.testing.provision.sqlite import SqliteProvisioner
-from storage.testing.settings import DEFAULT_REAP_GRACE
+from dualstore.provision.sqlite import SqliteProvisioner
+from dualstore.settings import DEFAULT_REAP_GRACE
 
 #: backend name -> provisioner, in the order backends run and are reported
 PROVISIONERS: Final[dict[str, Provisioner]] = {

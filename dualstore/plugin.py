@@ -1,19 +1,20 @@
-"""The dualstore pytest plugin: runs the same suites against every selected backend.
+"""The dualstore pytest plugin: runs the same tests against every selected backend.
 
-Registered by the `pytest11` entry point (`dualstore = storage.testing.plugin`), so it is
-active wherever the project is installed; do not also name it in a conftest (registering
-a plugin twice is an error).
+Opt-in: nothing loads it because it is installed. A project turns it on from its root
+conftest.py (`pytest_plugins = ["dualstore.plugin"]`) or with `-p dualstore.plugin`, and
+describes itself with the `pytest_dualstore_project` hook (hookspecs.py, project.py).
 
 A run, step by step:
-  configure     `RunInfo` (run id, worker id) into `config.stash[RUN_INFO]`; the optional
-                `storage.testing.repro` plugin registered; options read once (options.py)
+  configure     `RunInfo` (run id, worker id) into `config.stash[RUN_INFO]`; the project's
+                `Project` and the options (options.py) read once into `Harness`
+                (state.py); the optional `dualstore.repro` plugin registered
   sessionstart  controller only: reap dead runs' temp dirs, provision every selected
                 backend (provision/) or stop the run, exit code 4, before any test runs
   workers       receive the run id and the provisioned backends through `workerinput`;
                 each creates, on first use, its own store per backend (schema or file
                 `dualstore_<run id>_<worker id>`), migrated once, removed at its end
-  tests         `db`, `db_committing`, `backend`: parametrized over the selected backends
-                (ids `[sqlite]`, `[postgres]`); isolation.py cleans up after each test
+  tests         the `dualstore_*` fixtures (fixtures.py), parametrized over the selected
+                backends (ids `[sqlite]`, `[postgres]`); isolation.py cleans up after each
   finish        per-backend tallies; a selected backend on which no test ran fails the run
   unconfigure   controller: drop what is left of the run, stop a throwaway server, release
                 the run lock, remove the run's temp dir
@@ -23,27 +24,18 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Generator
 from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
-from storage.api import Capability, Database
-from storage.testing import options, reporting
-from storage.testing.isolation import (
-    COMMITS_MARKER,
-    REQUIRES_MARKER,
-    BackendUnderTest,
-    committed,
-    rolled_back,
-    unavailable_in,
-)
-from storage.testing.provision import PROVISIONERS, pgbin
-from storage.testing.provision.base import Provisioned, WorkerStore
-from storage.testing.runinfo import (
+from dualstore import hookspecs, options, reporting
+from dualstore.isolation import gone_in
+from dualstore.project import BACKEND_FIXTURE, COMMITS_MARKER, REQUIRES_MARKER, Project
+from dualstore.provision import PROVISIONERS, pgbin
+from dualstore.runinfo import (
     RUN_INFO,
     SINGLE_PROCESS_WORKER,
     BackendInfo,
@@ -51,55 +43,66 @@ from storage.testing.runinfo import (
     RunInfo,
     new_run_id,
 )
-from storage.testing.settings import HarnessConfig
-from storage.testing.tempdirs import RunTempDir, reap_temp_dirs
+from dualstore.state import HARNESS, Harness, gone_errors
+from dualstore.tempdirs import RunTempDir, reap_temp_dirs
+
+#: the fixtures live in their own module, registered with this plugin
+pytest_plugins = ["dualstore.fixtures"]
 
 #: exit status when a selected backend is unavailable (the run could not start as asked)
 EXIT_BACKEND_UNAVAILABLE: Final = pytest.ExitCode.USAGE_ERROR
 #: the optional plugin of the reproduce tooling (registered when it exists)
-REPRO_PLUGIN: Final = "storage.testing.repro"
+REPRO_PLUGIN: Final = "dualstore.repro"
 #: key of the harness's data in xdist's workerinput / workeroutput
 _WIRE: Final = "dualstore"
 
 
-@dataclass(slots=True)
-class Harness:
-    """Per-process state of the plugin (in `config.stash[HARNESS]`)."""
-
-    cfg: HarnessConfig
-    run: RunInfo
-    tempdir: RunTempDir | None = None
-    provisioned: dict[str, Provisioned] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    #: provisioning problems that did not stop the run (printed once, in the summary)
-    warnings: list[str] = field(default_factory=list)
-    #: backend -> seconds each worker took to create and migrate its store
-    setup_seconds: dict[str, list[float]] = field(default_factory=dict)
-
-
-HARNESS: Final = pytest.StashKey[Harness]()
-
-
 # --------------------------------------------------------------------------- configure
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.register(parser)
 
 
+def _project(config: pytest.Config) -> Project:
+    answer = config.hook.pytest_dualstore_project(config=config)
+    if answer is None:
+        return Project()
+    if not isinstance(answer, Project):
+        raise pytest.UsageError(
+            f"dualstore: pytest_dualstore_project returned {type(answer).__name__}, not a "
+            "dualstore.project.Project: return Project(...) (or None for the defaults)"
+        )
+    return answer
+
+
+def _known(project: Project) -> str:
+    known = project.known_capabilities
+    return f" ({', '.join(sorted(known))})" if known else ""
+
+
+def _register_markers(config: pytest.Config, project: Project) -> None:
+    helps = {
+        COMMITS_MARKER: "the test gets a committing database (writes really commit; the "
+        "store is reset after the test) instead of a rolled-back transaction",
+        REQUIRES_MARKER: "(*capabilities): run only on backends that have every one of "
+        f"these capabilities{_known(project)}; on the others the test is deselected at "
+        "collection (never skipped)",
+    }
+    for marker, text in helps.items():
+        for name in project.marker_names(marker):
+            same = "" if name == marker else f" (alias of {marker})"
+            config.addinivalue_line("markers", f"{name}{same}: {text}")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        f"{COMMITS_MARKER}: the test gets a committing database (writes really commit; "
-        "the store is reset after the test) instead of a rolled-back transaction",
-    )
-    config.addinivalue_line(
-        "markers",
-        f"{REQUIRES_MARKER}(*capabilities): run only on backends that have every one of "
-        f"these capabilities ({', '.join(c.value for c in Capability)}); on the others "
-        "the test is deselected at collection (never skipped)",
-    )
+    project = _project(config)
+    _register_markers(config, project)
     # The role comes from `workerinput`, which xdist gives workers only: a worker's id
     # may be anything (`--tx popen//id=NAME`), so it cannot tell a worker from a controller.
     workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
@@ -123,7 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.import_plugin(REPRO_PLUGIN)
     cfg = options.load(config)
     run.backends = cfg.backends
-    config.stash[HARNESS] = Harness(cfg, run)
+    config.stash[HARNESS] = Harness(cfg, run, project, gone_errors=gone_errors(cfg, project))
     config.pluginmanager.register(Reporter(config), "dualstore-reporter")
 
 
@@ -157,7 +160,9 @@ def _provision_all(harness: Harness) -> None:
     if reaped:
         harness.notes.append(f"removed {len(reaped)} temp dir(s) of dead runs")
     for name in cfg.backends:
-        provisioned = PROVISIONERS[name].provision(cfg, run.run_id, harness.tempdir)
+        provisioned = PROVISIONERS[name].provision(
+            cfg, run.run_id, harness.tempdir, harness.project
+        )
         harness.provisioned[name] = provisioned
         run.provisioned[name] = provisioned.info
         harness.notes.extend(f"{name}: {note}" for note in provisioned.notes)
@@ -203,40 +208,42 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames:
+    if BACKEND_FIXTURE in metafunc.fixturenames:
         names = list(metafunc.config.stash[RUN_INFO].backends)
-        metafunc.parametrize("backend", names, indirect=True, ids=names, scope="function")
+        metafunc.parametrize(BACKEND_FIXTURE, names, indirect=True, ids=names, scope="function")
 
 
-def _required(item: pytest.Item) -> set[str]:
-    known = {c.value for c in Capability}
+def _required(item: pytest.Item, project: Project) -> set[str]:
+    known = project.known_capabilities
     required: set[str] = set()
-    for marker in item.iter_markers(REQUIRES_MARKER):
-        for capability in marker.args:
-            if str(capability) not in known:
-                raise pytest.UsageError(
-                    f"{item.nodeid}: @pytest.mark.{REQUIRES_MARKER}({capability!r}): unknown "
-                    f"capability; known: {', '.join(sorted(known))}"
-                )
-            required.add(str(capability))
+    for name in project.marker_names(REQUIRES_MARKER):
+        for marker in item.iter_markers(name):
+            for capability in marker.args:
+                if known is not None and str(capability) not in known:
+                    raise pytest.UsageError(
+                        f"{item.nodeid}: @pytest.mark.{name}({capability!r}): unknown "
+                        f"capability; known: {', '.join(sorted(known))} (the project's "
+                        "Project.known_capabilities)"
+                    )
+                required.add(str(capability))
     return required
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Attach each test's backend to its reports, and deselect it on backends that lack
     a capability it requires (deselected at collection, counted, never skipped)."""
-    run = config.stash[RUN_INFO]
+    run, project = config.stash[RUN_INFO], config.stash[HARNESS].project
     kept: list[pytest.Item] = []
     dropped: list[pytest.Item] = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        name = callspec.params.get("backend") if callspec is not None else None
+        name = callspec.params.get(BACKEND_FIXTURE) if callspec is not None else None
         if name is None:
             kept.append(item)
             continue
         item.user_properties.append((reporting.BACKEND_PROPERTY, name))
         info = run.provisioned.get(name)
-        if info is not None and _required(item) - set(info.capabilities):
+        if info is not None and _required(item, project) - set(info.capabilities):
             dropped.append(item)
             run.tally(name).deselected += 1
         else:
@@ -254,8 +261,16 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    if call.excinfo is not None and unavailable_in(call.excinfo.value) is not None:
-        report.user_properties.append((reporting.UNAVAILABLE_PROPERTY, True))
+    gone = (
+        gone_in(call.excinfo.value, item.config.stash[HARNESS].gone_errors)
+        if call.excinfo
+        else None
+    )
+    if gone is not None:
+        kind = type(gone)
+        report.user_properties.append(
+            (reporting.UNAVAILABLE_PROPERTY, f"{kind.__module__}.{kind.__qualname__}")
+        )
     return report
 
 
@@ -321,87 +336,3 @@ class Reporter:
             tally = run.tally(name)
             bad = bool(tally.failed or tally.errors or tally.ran == 0)
             terminalreporter.write_line(tally.line(name), red=bad, green=not bad)
-
-
-# --------------------------------------------------------------------------- fixtures
-
-
-class WorkerStores:
-    """This worker's stores, one per backend, created when a test first needs one."""
-
-    def __init__(self, harness: Harness) -> None:
-        self.harness = harness
-        self.stores: dict[str, WorkerStore] = {}
-
-    def get(self, name: str) -> tuple[BackendInfo, WorkerStore]:
-        run = self.harness.run
-        info = run.provisioned.get(name)
-        if info is None:
-            raise RuntimeError(f"dualstore: backend {name!r} was not provisioned in this run")
-        store = self.stores.get(name)
-        if store is None:
-            store = PROVISIONERS[name].open_store(info, run.run_id, run.store_worker_id)
-            self.stores[name] = store
-            self.harness.setup_seconds.setdefault(name, []).append(store.setup_seconds)
-        return info, store
-
-    def close(self) -> None:
-        """Close every store; the first failure is raised after all were tried (the
-        controller drops whatever a failed close left behind)."""
-        failures: list[BaseException] = []
-        while self.stores:
-            try:
-                self.stores.popitem()[1].close()
-            except Exception as exc:  # noqa: BLE001 - re-raised below, after the others
-                failures.append(exc)
-        if failures:
-            raise failures[0]
-
-
-@pytest.fixture(scope="session")
-def dualstore_stores(pytestconfig: pytest.Config) -> Iterator[WorkerStores]:
-    """This worker's stores (session-wide); removed when the worker's session ends."""
-    stores = WorkerStores(pytestconfig.stash[HARNESS])
-    try:
-        yield stores
-    finally:
-        stores.close()
-
-
-@pytest.fixture
-def backend(
-    request: pytest.FixtureRequest, dualstore_stores: WorkerStores
-) -> Iterator[BackendUnderTest]:
-    """The backend this test instance runs on: name, capabilities, version, location,
-    and `connect()` for a second connection to the same store."""
-    name = getattr(request, "param", None)
-    if name is None:
-        pytest.fail("the `backend` fixture is parametrized by the dualstore plugin only")
-    info, store = dualstore_stores.get(str(name))
-    handle = BackendUnderTest(str(name), info, store)
-    try:
-        yield handle
-    finally:
-        handle.close_extra()
-
-
-@pytest.fixture
-def db(request: pytest.FixtureRequest, backend: BackendUnderTest) -> Iterator[Database]:
-    """A migrated, empty database. By default the test runs in a transaction rolled
-    back afterwards; with `@pytest.mark.commits` writes commit and the store is reset."""
-    marked = request.node.get_closest_marker(COMMITS_MARKER) is not None
-    with (committed if marked else rolled_back)(backend.store) as database:
-        try:
-            yield database
-        finally:
-            backend.close_extra()  # before the reset: an open extra transaction would block it
-
-
-@pytest.fixture
-def db_committing(backend: BackendUnderTest) -> Iterator[Database]:
-    """A migrated, empty database whose writes really commit; reset after the test."""
-    with committed(backend.store) as database:
-        try:
-            yield database
-        finally:
-            backend.close_extra()

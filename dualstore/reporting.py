@@ -14,7 +14,7 @@ from typing import Final
 
 import pytest
 
-from storage.testing.runinfo import RunInfo, store_name
+from dualstore.runinfo import RunInfo, store_name
 
 #: user_properties keys the plugin attaches to items and reports
 BACKEND_PROPERTY: Final = "dualstore_backend"
@@ -52,8 +52,11 @@ def record(run: RunInfo, report: pytest.TestReport) -> None:
         tally.errors += 1
     elif report.skipped:
         tally.skipped += 1
-    if report.failed and (UNAVAILABLE_PROPERTY, True) in report.user_properties:
+    gone = dict(report.user_properties).get(UNAVAILABLE_PROPERTY) if report.failed else None
+    if gone:
         tally.unavailable += 1
+        if str(gone) not in tally.unavailable_kinds:
+            tally.unavailable_kinds.append(str(gone))
 
 
 def header_lines(run: RunInfo, notes: list[str]) -> list[str]:
@@ -88,7 +91,7 @@ def check_every_backend_ran(run: RunInfo, *, explicit: bool) -> list[str]:
         "on which nothing runs fails the run instead of passing silently. Check the test "
         "selection (paths, -k, -m), skips, and capability requirements "
         f"({tally.skipped} skipped, {tally.deselected} deselected); or select only the "
-        "backends you mean with --backend."
+        "backends you mean with --dualstore-backend."
         for name, tally in zip(run.backends, tallies, strict=True)
         if tally.ran == 0
     ]

@@ -1,6 +1,6 @@
 """Hunt a flaky test: run pytest again and again with new seeds and worker counts.
 
-    python -m storage.testing.flakehunt [--max-runs N] [--workers 2,4,auto]
+    python -m dualstore.flakehunt [--max-runs N] [--workers 2,4,auto]
                                         [--first-seed S] [pytest args or test ids …]
 
 Run ``i`` uses seed ``first_seed + i`` and the ``i``-th worker count (cycling), so both the

@@ -15,28 +15,31 @@ import importlib.util
 import math
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-import storage
-from storage.errors import StorageError, ValidationError
-from storage.testing.provision import base, pgbin
-from storage.testing.provision.base import Provisioned, WorkerStore
-from storage.testing.provision.pgadmin import (
+from dualstore.errors import HarnessError
+from dualstore.project import Project, Store
+from dualstore.provision import base, pgbin, pgstore
+from dualstore.provision.base import Provisioned
+from dualstore.provision.pgadmin import (
+    PROBE_WORKER,
     RunLock,
     check_can_create_schemas,
     create_database,
     create_schema,
     drop_run_schemas,
     drop_schema,
+    libpq_url,
     reap,
 )
-from storage.testing.provision.pgerrors import URL_FIX, classify, not_ready
-from storage.testing.runinfo import BackendInfo, BackendUnavailable, new_run_id, store_name
-from storage.testing.settings import HarnessConfig
-from storage.testing.tempdirs import RunTempDir
+from dualstore.provision.pgerrors import URL_FIX, classify, not_ready
+from dualstore.runinfo import BackendInfo, BackendUnavailable, new_run_id, store_name
+from dualstore.settings import HarnessConfig
+from dualstore.tempdirs import RunTempDir
+from storage.errors import ValidationError
 from storage.url import parse_url, redact
 
 #: the throwaway server's database sorts text by this ICU locale (not by code points)
@@ -169,7 +172,7 @@ class ThrowawayServer:
                 "postgres",
                 f"the {self.description} did not start: {exc}\n  server log:\n{self.log_tail()}",
                 "read the log above; check that PostgreSQL >= 14 server binaries are "
-                "installed and that the temp dir is writable, or pass --postgres-url.",
+                "installed and that the temp dir is writable, or pass --dualstore-postgres-url.",
             ) from None
 
     def stop(self) -> None:
@@ -218,7 +221,7 @@ def _require(module: str, purpose: str) -> None:
             "postgres",
             f"the Python package {module!r} is not installed ({purpose}).",
             "install the project with its postgres extra and the test-postgres dependency "
-            "group (`nox -s tests-postgres` does), or select --backend sqlite.",
+            "group (`nox -s tests-postgres` does), or select --dualstore-backend sqlite.",
         )
 
 
@@ -226,7 +229,11 @@ class PostgresProvisioner:
     """PostgreSQL: the server at the configured URL, or a throwaway one; one schema per
     worker; the run's advisory lock; leftovers of dead runs reaped at start."""
 
-    def provision(self, cfg: HarnessConfig, run_id: str, tempdir: RunTempDir) -> Provisioned:
+    is_server = True
+
+    def provision(
+        self, cfg: HarnessConfig, run_id: str, tempdir: RunTempDir, project: Project
+    ) -> Provisioned:
         started, began = time.perf_counter(), time.monotonic()
         _require("psycopg", "the PostgreSQL driver")
         cleanups: list[Callable[[], object]] = []
@@ -249,10 +256,16 @@ class PostgresProvisioner:
                 source = f"{server.description}, collation ICU {THROWAWAY_COLLATION}"
             cleanups.append(RunLock(url, run_id).release)
             cleanups.append(lambda: drop_run_schemas(url, run_id))
-            check_can_create_schemas(url, run_id)
-            reaped = reap(url, older_than=cfg.reap_grace)
-            info = base.probe("postgres", url, target=url, source=source, started=started)
-        except StorageError as exc:
+            # the probe store: proves the role may create schemas (every worker needs one)
+            schema = store_name(run_id, PROBE_WORKER)
+            check_can_create_schemas(url, run_id, keep=True)
+            store = self._store(url, schema)
+            try:
+                reaped = reap(url, older_than=cfg.reap_grace)
+                info = base.probe(self, project, store, target=url, source=source, started=started)
+            finally:
+                self.remove_store(store)
+        except HarnessError as exc:
             # The server answered the readiness query, then failed the run's setup (a
             # missing privilege, a lost connection): stop the run with the reason.
             base.undo(cleanups)
@@ -272,12 +285,48 @@ class PostgresProvisioner:
         warnings = [schema.warning() for schema in reaped.undroppable]
         return Provisioned(info, notes, cleanups, warnings)
 
-    def open_store(self, info: BackendInfo, run_id: str, worker_id: str) -> WorkerStore:
+    def _store(self, url: str, schema: str) -> Store:
+        return Store("postgres", url, schema, None, lambda: pgstore.connect_schema(url, schema))
+
+    def create_store(self, info: BackendInfo, run_id: str, worker_id: str) -> Store:
         url, schema = info.target, store_name(run_id, worker_id)
         create_schema(url, schema)
-        return base.migrated_store(
-            info.name,
-            schema,
-            lambda: storage.connect(url, schema=schema),
-            lambda: drop_schema(url, schema),
-        )
+        return self._store(url, schema)
+
+    def remove_store(self, store: Store) -> None:
+        assert store.schema is not None
+        drop_schema(store.url, store.schema)
+
+    def answers(self, info: BackendInfo, timeout: float) -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(
+                libpq_url(info.target), autocommit=True, connect_timeout=max(1, math.ceil(timeout))
+            ) as conn:
+                conn.execute("SELECT 1").fetchone()
+        except psycopg.Error:
+            return False
+        return True
+
+    def server_version(self, conn: Any) -> str:
+        return pgstore.server_version(conn)
+
+    def applied_migrations(self, conn: Any) -> set[str]:
+        return pgstore.applied_migrations(conn)
+
+    def apply_migration(self, conn: Any, name: str, sql: str) -> None:
+        pgstore.apply_migration(conn, name, sql)
+
+    def tables(self, conn: Any) -> dict[str, frozenset[str]]:
+        return pgstore.tables(conn)
+
+    def empty_tables(self, conn: Any, tables: Sequence[str]) -> None:
+        pgstore.empty_tables(conn, tables)
+
+    def gone_errors(self) -> tuple[type[BaseException], ...]:
+        if importlib.util.find_spec("psycopg") is None:
+            return ()
+        import psycopg
+
+        return (psycopg.OperationalError,)

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Final
 
-from storage.testing.runinfo import NAME_PREFIX, run_started_at
+from dualstore.runinfo import NAME_PREFIX, run_started_at
 
 _LOCK_NAME: Final = ".lock"
 

@@ -20,11 +20,11 @@ from typing import Final
 
 import pytest
 
+from dualstore.provision import PROVISIONERS
+from dualstore.runinfo import DEFAULT_RUNS_DIR, SecretUrl
+from dualstore.settings import DEFAULT_READY_TIMEOUT, DEFAULT_REAP_GRACE, HarnessConfig
 from storage.api import Backend
 from storage.errors import ValidationError
-from storage.testing.provision import PROVISIONERS
-from storage.testing.runinfo import DEFAULT_RUNS_DIR, SecretUrl
-from storage.testing.settings import DEFAULT_READY_TIMEOUT, DEFAULT_REAP_GRACE, HarnessConfig
 from storage.url import parse_url
 
 #: every backend the harness knows (the provisioner registry), in run and report order
@@ -46,8 +46,8 @@ class Option:
 
 BACKEND = Option(
     dest="dualstore_backends",
-    flag="--backend",
-    ini="backends",
+    flag="--dualstore-backend",
+    ini="dualstore_backends",
     env="DUALSTORE_BACKENDS",
     metavar="NAME",
     repeatable=True,
@@ -58,8 +58,8 @@ BACKEND = Option(
 )
 POSTGRES_URL = Option(
     dest="dualstore_postgres_url",
-    flag="--postgres-url",
-    ini="postgres_url",
+    flag="--dualstore-postgres-url",
+    ini="dualstore_postgres_url",
     env="DUALSTORE_POSTGRES_URL",
     metavar="URL",
     help=(
@@ -72,8 +72,8 @@ POSTGRES_URL = Option(
 )
 READY_TIMEOUT = Option(
     dest="dualstore_db_ready_timeout",
-    flag="--db-ready-timeout",
-    ini="db_ready_timeout",
+    flag="--dualstore-db-ready-timeout",
+    ini="dualstore_db_ready_timeout",
     env="DUALSTORE_DB_READY_TIMEOUT",
     metavar="SECONDS",
     help=(
@@ -83,8 +83,8 @@ READY_TIMEOUT = Option(
 )
 PG_BINDIR = Option(
     dest="dualstore_pg_bindir",
-    flag="--pg-bindir",
-    ini="pg_bindir",
+    flag="--dualstore-pg-bindir",
+    ini="dualstore_pg_bindir",
     env="DUALSTORE_PG_BINDIR",
     metavar="DIR",
     help=(
@@ -94,8 +94,8 @@ PG_BINDIR = Option(
 )
 REAP_GRACE = Option(
     dest="dualstore_reap_grace",
-    flag="--reap-grace",
-    ini="reap_grace",
+    flag="--dualstore-reap-grace",
+    ini="dualstore_reap_grace",
     env="DUALSTORE_REAP_GRACE",
     metavar="SECONDS",
     help=(
@@ -106,8 +106,8 @@ REAP_GRACE = Option(
 )
 RUN_DIR = Option(
     dest="dualstore_run_dir",
-    flag="--run-dir",
-    ini="run_dir",
+    flag="--dualstore-run-dir",
+    ini="dualstore_run_dir",
     env="DUALSTORE_RUN_DIR",
     metavar="DIR",
     help=(
@@ -118,39 +118,55 @@ RUN_DIR = Option(
     ),
 )
 OPTIONS: Final = (BACKEND, POSTGRES_URL, READY_TIMEOUT, PG_BINDIR, REAP_GRACE, RUN_DIR)
+_GROUP: Final = "dualstore"
+#: option dest -> the short flags a project added for it (`alias`), for messages
+_ALIASES: dict[str, list[str]] = {}
 
 
 def register(parser: pytest.Parser) -> None:
     """Add every option to pytest's parser (called from `pytest_addoption`)."""
-    group = parser.getgroup("dualstore", "dualstore dual-backend harness")
+    group = parser.getgroup(_GROUP, "dualstore dual-backend harness")
     for option in OPTIONS:
         help_text = f"{option.help} [env {option.env}, ini {option.ini}]"
+        _add_flag(group, option, option.flag, help_text)
         if option.repeatable:
-            group.addoption(
-                option.flag,
-                dest=option.dest,
-                action="append",
-                default=None,
-                metavar=option.metavar,
-                help=help_text,
-            )
             parser.addini(option.ini, option.help, type="args", default=[])
         else:
-            group.addoption(
-                option.flag,
-                dest=option.dest,
-                default=None,
-                metavar=option.metavar,
-                help=help_text,
-            )
             parser.addini(option.ini, option.help, type="string", default="")
+
+
+def _add_flag(group: pytest.OptionGroup, option: Option, flag: str, help_text: str) -> None:
+    action = {"action": "append"} if option.repeatable else {}
+    group.addoption(
+        flag, dest=option.dest, default=None, metavar=option.metavar, help=help_text, **action
+    )
+
+
+def alias(parser: pytest.Parser, short: str, flag: str) -> None:
+    """Let a project spell the harness's `flag` (e.g. `--dualstore-backend`) as `short`
+    (e.g. `--backend`), from its own `pytest_addoption`. Both set the same value; a
+    message about it names both."""
+    option = next((o for o in OPTIONS if o.flag == flag), None)
+    if option is None:
+        raise ValueError(
+            f"{flag!r} is not a dualstore option; choose from: "
+            + ", ".join(o.flag for o in OPTIONS)
+        )
+    _add_flag(parser.getgroup(_GROUP), option, short, f"Same as {flag}.")
+    known = _ALIASES.setdefault(option.dest, [])
+    if short not in known:
+        known.append(short)
+
+
+def _flag_label(option: Option) -> str:
+    return "/".join([*_ALIASES.get(option.dest, []), option.flag])
 
 
 def _raw(config: pytest.Config, option: Option) -> tuple[str | list[str] | None, str]:
     """The option's value from the first source that sets it, and that source's name."""
     from_flag = config.getoption(option.dest)
     if from_flag is not None:
-        return from_flag, option.flag
+        return from_flag, _flag_label(option)
     from_env = os.environ.get(option.env, "").strip()
     if from_env:
         return from_env, f"env {option.env}"

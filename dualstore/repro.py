@@ -19,7 +19,7 @@ pytest-randomly's reordering (its per-test reseeding stays, with the same seed) 
 one process, so the failing worker's sequence runs exactly as recorded.
 
 Run directories beyond the newest `KEEP_RUNS` are removed at the start of a run. This
-module also registers `storage.testing.outage` (fail fast once a server is gone).
+module also registers `dualstore.outage` (fail fast once a server is gone).
 
 The commands speak the way the run was started: inside a nox session (nox exports
 NOX_CURRENT_SESSION) they are `nox -s …` commands, otherwise plain `python -m pytest …` ones
@@ -41,10 +41,10 @@ from typing import Any
 
 import pytest
 
-from storage.testing.options import KNOWN_BACKENDS
-from storage.testing.outage import OutageBreaker
-from storage.testing.reporting import backend_of
-from storage.testing.runinfo import (
+from dualstore.options import KNOWN_BACKENDS
+from dualstore.outage import OutageBreaker
+from dualstore.reporting import backend_of
+from dualstore.runinfo import (
     DEFAULT_RUNS_DIR,
     RUN_INFO,
     create_run_dir,
@@ -68,7 +68,7 @@ NOX_SESSION_ENV = "NOX_CURRENT_SESSION"
 RECORDED_SESSION_ENV = "DUALSTORE_NOX_SESSION"
 #: the noxfile's full-suite session: its tests/ need installs no per-backend session has
 FULL_SESSION = "tests"
-#: the harness's `--backend` option (storage.testing.options.BACKEND)
+#: the harness's `--dualstore-backend` option (dualstore.options.BACKEND)
 BACKEND_DEST = "dualstore_backends"
 # After these exit statuses there is nothing to reproduce.
 _QUIET_EXITS = (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
@@ -275,7 +275,7 @@ class Reproducer:
             single = _nox(*_single_test_session(nox_session, first, seed))
         else:
             replay = _pytest([f"--replay={order_file}"])
-            backend = [f"--backend={first.backend}"] if first.backend else []
+            backend = [f"--dualstore-backend={first.backend}"] if first.backend else []
             single = _pytest(["-p", "no:xdist", *backend, *seed, first.nodeid])
         others = sorted({f.worker for f in self.failures if f.worker and f.worker != first.worker})
         notes = [f"(tests failed on {w} too: {self._shown(self.order_file(w))})" for w in others]
@@ -306,7 +306,7 @@ class Reproducer:
 def prune_runs(runs_dir: Path, *, keep: int, current: Path) -> None:
     """Remove all but the `keep` newest run directories (run ids sort by start time).
 
-    Only directories named by a run id are candidates: `--run-dir` may point into a
+    Only directories named by a run id are candidates: `--dualstore-run-dir` may point into a
     directory that holds other things too."""
     runs = sorted(
         (
@@ -322,7 +322,7 @@ def prune_runs(runs_dir: Path, *, keep: int, current: Path) -> None:
 
 def redacted(args: Sequence[str]) -> list[str]:
     """The arguments with the password of any URL or keyword/value conninfo among them
-    hidden (`--postgres-url=…` included): run.json is uploaded by CI and the commands are
+    hidden (`--dualstore-postgres-url=…` included): run.json is uploaded by CI and the commands are
     printed. (`redact` leaves any other text as it is.)"""
     shown: list[str] = []
     for arg in args:
@@ -359,7 +359,7 @@ def _single_test_session(
     if failure.backend is None:
         return session, args
     if session == FULL_SESSION:
-        return session, [f"--backend={failure.backend}", *args]
+        return session, [f"--dualstore-backend={failure.backend}", *args]
     return f"tests-{failure.backend}", args
 
 

@@ -19,7 +19,7 @@ import subprocess
 from pathlib import Path
 from typing import Final
 
-from storage.testing.runinfo import BackendUnavailable
+from dualstore.runinfo import BackendUnavailable
 
 #: the OS user a throwaway server runs as when the tests run as root
 UNPRIVILEGED_USER: Final = "postgres"
@@ -67,12 +67,12 @@ def find_pg_ctl(bindir: Path | None) -> Path:
     where = ", ".join(str(d) for d in searched) or "(nowhere: PATH has no pg_ctl)"
     raise BackendUnavailable(
         "postgres",
-        "no --postgres-url was given (env DUALSTORE_POSTGRES_URL), so a throwaway server "
+        "no --dualstore-postgres-url was given (env DUALSTORE_POSTGRES_URL), so a throwaway server "
         f"was to be started, but no pg_ctl was found (looked in: {where}).",
         "install the PostgreSQL server binaries (e.g. the postgresql package) or point "
-        "--pg-bindir / DUALSTORE_PG_BINDIR at their bin directory; or pass --postgres-url "
-        "/ set DUALSTORE_POSTGRES_URL to an existing server; or select only SQLite with "
-        "--backend sqlite.",
+        "--dualstore-pg-bindir / DUALSTORE_PG_BINDIR at their bin directory; or pass "
+        "--dualstore-postgres-url / set DUALSTORE_POSTGRES_URL to an existing server; or "
+        "select only SQLite with --dualstore-backend sqlite.",
     )
 
 
@@ -89,7 +89,7 @@ def run_as_prefix() -> list[str]:
             f"the tests run as root, PostgreSQL refuses to run as root, and there is no "
             f"{UNPRIVILEGED_USER!r} OS user to run the throwaway server as.",
             f"create an unprivileged {UNPRIVILEGED_USER!r} user (the PostgreSQL server "
-            "package does), run the tests as a non-root user, or pass --postgres-url.",
+            "package does), run the tests as a non-root user, or pass --dualstore-postgres-url.",
         ) from None
     runuser = shutil.which("runuser")
     if runuser:
@@ -107,7 +107,7 @@ def run_as_prefix() -> list[str]:
         "postgres",
         "the tests run as root and neither runuser nor setpriv (util-linux) is available "
         f"to start the throwaway server as {UNPRIVILEGED_USER!r}.",
-        "install util-linux, run the tests as a non-root user, or pass --postgres-url.",
+        "install util-linux, run the tests as a non-root user, or pass --dualstore-postgres-url.",
     )
 
 

@@ -1,6 +1,6 @@
 """A small benchmark of the storage layer on each backend (`nox -s bench`).
 
-    python -m storage.testing.bench [--backend sqlite|postgres …] [--rounds N]
+    python -m dualstore.bench [--backend sqlite|postgres …] [--rounds N]
 
 For each backend it measures, on a fresh store: connecting and migrating it, then `rounds`
 times each of the operations below, and prints the median and 95th percentile per
@@ -22,9 +22,9 @@ from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
 
 import storage
+from dualstore import provision
+from dualstore.runinfo import new_run_id, store_name
 from storage.api import Database, NewBlock, WriteContext
-from storage.testing import provision
-from storage.testing.runinfo import new_run_id, store_name
 
 BACKENDS = ("sqlite", "postgres")
 DEFAULT_ROUNDS = 200

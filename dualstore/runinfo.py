@@ -2,15 +2,15 @@
 
 The plugin stores one `RunInfo` in `config.stash[RUN_INFO]` at `pytest_configure`, in the
 controller and in every xdist worker (workers receive the controller's run id, so a run has
-one id everywhere). Other plugins of this package (e.g. `storage.testing.repro`) read it:
+one id everywhere). Other plugins of this package (e.g. `dualstore.repro`) read it:
 
-    from storage.testing.runinfo import RUN_INFO
+    from dualstore.runinfo import RUN_INFO
     info = config.stash[RUN_INFO]
     info.run_id          # "20261125T180102_ab12"
     info.worker_id       # "main" without xdist, else "gw0", "gw1", ... (or a --tx id=NAME)
     info.is_controller   # False in an xdist worker, whatever its id
     info.run_dir         # <runs dir>/<run id>/ (default runs dir: <rootdir>/.dualstore/runs;
-                         # --run-dir moves it), created on first use and kept
+                         # --dualstore-run-dir moves it), created on first use and kept
     info.tallies         # backend name -> BackendTally (final in the controller's
                          # pytest_terminal_summary; each xdist worker only sees its own tests)
     info.summary_lines() # the "dualstore: <backend>: ..." lines the plugin prints
@@ -43,10 +43,10 @@ STORE_NAME_RE: Final = re.compile(rf"^{NAME_PREFIX}_{RUN_ID_PATTERN}_(?P<worker>
 _STAMP_FORMAT: Final = "%Y%m%dT%H%M%S"
 #: worker id of a run without xdist (xdist's own ids are gw0, gw1, ...)
 SINGLE_PROCESS_WORKER: Final = "main"
-#: where run directories go unless --run-dir says otherwise (relative to the rootdir)
+#: where run directories go unless --dualstore-run-dir says otherwise (relative to the rootdir)
 DEFAULT_RUNS_DIR: Final = Path(".dualstore") / "runs"
-#: how the user moves them (the option is declared in storage.testing.options.RUN_DIR)
-RUN_DIR_MOVED_BY: Final = "--run-dir DIR (ini run_dir, env DUALSTORE_RUN_DIR)"
+#: how the user moves them (the option is declared in dualstore.options.RUN_DIR)
+RUN_DIR_MOVED_BY: Final = "--dualstore-run-dir DIR (ini dualstore_run_dir, env DUALSTORE_RUN_DIR)"
 _SAFE_WORKER_RE: Final = re.compile(r"^[a-z0-9]{1,16}$")
 
 
@@ -185,8 +185,10 @@ class BackendTally:
     xpassed: int = 0
     #: tests not run here because the backend lacks a capability they require
     deselected: int = 0
-    #: tests whose failure was `storage.errors.Unavailable`: the backend went away
+    #: tests that failed because the backend went away (a connection error)
     unavailable: int = 0
+    #: the exception types of those failures, e.g. "psycopg.OperationalError"
+    unavailable_kinds: list[str] = field(default_factory=list)
 
     @property
     def ran(self) -> int:
@@ -211,7 +213,7 @@ class BackendTally:
         if self.unavailable:
             text += (
                 f"; the backend went away: {self.unavailable} test(s) failed with "
-                "storage.errors.Unavailable"
+                f"{' or '.join(self.unavailable_kinds) or 'a connection error'}"
             )
         return text
 
@@ -226,7 +228,7 @@ class RunInfo:
     #: True in an xdist worker: set from `config.workerinput`, which only workers have
     #: (a worker id may be anything: `--tx popen//id=NAME`)
     is_worker: bool = False
-    #: the directory of run directories (--run-dir); None = <rootdir>/.dualstore/runs
+    #: the directory of run directories (--dualstore-run-dir); None = <rootdir>/.dualstore/runs
     runs_dir: Path | None = None
     #: provisioned backends (filled at session start; empty in --help-like runs)
     provisioned: dict[str, BackendInfo] = field(default_factory=dict)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from storage.errors import StorageError, Unavailable
-from storage.testing.runinfo import (
+from dualstore.errors import BackendGone, HarnessError
+from dualstore.runinfo import (
     NAME_PREFIX,
     STORE_NAME_RE,
     BackendUnavailable,
@@ -26,7 +26,7 @@ from storage.testing.runinfo import (
     run_started_at,
     store_name,
 )
-from storage.testing.settings import DEFAULT_REAP_GRACE
+from dualstore.settings import DEFAULT_REAP_GRACE
 from storage.url import build_url, parse_url, redact
 
 if TYPE_CHECKING:
@@ -56,8 +56,8 @@ def _connect_admin(
 
 @contextmanager
 def _admin(url: str, **kwargs: Any) -> Iterator[psycopg.Connection[Any]]:
-    """An autocommit connection for admin work. Driver errors leave as storage errors
-    (`Unavailable` when the server cannot be reached), like everywhere in `storage`."""
+    """An autocommit connection for admin work. Driver errors leave as `HarnessError`
+    (`BackendGone` when the server cannot be reached), with the password scrubbed."""
     import psycopg
 
     try:
@@ -67,10 +67,10 @@ def _admin(url: str, **kwargs: Any) -> Iterator[psycopg.Connection[Any]]:
     # (with the password) as arguments in pytest's tracebacks.
     except psycopg.OperationalError as exc:
         message = f"PostgreSQL at {redact(url)}: {_scrubbed(url, exc)}"
-        raise Unavailable(message) from exc.with_traceback(None)
+        raise BackendGone(message) from exc.with_traceback(None)
     except psycopg.Error as exc:
         message = f"PostgreSQL at {redact(url)}: {_scrubbed(url, exc)}"
-        raise StorageError(message) from exc.with_traceback(None)
+        raise HarnessError(message) from exc.with_traceback(None)
 
 
 def _scrubbed(url: str, exc: BaseException) -> str:
@@ -193,7 +193,7 @@ class RunLock:
                 "SELECT pg_try_advisory_lock(%s)", (run_lock_key(run_id),)
             ).fetchone()
             if not row or not row[0]:
-                raise StorageError(f"run lock for {run_id} is already held (duplicate run id?)")
+                raise HarnessError(f"run lock for {run_id} is already held (duplicate run id?)")
             self._open = stack.pop_all()
 
     def release(self) -> None:
@@ -295,11 +295,11 @@ def _undroppable(conn: psycopg.Connection[Any], schema: str) -> Undroppable:
     return Undroppable(schema, owner, role)
 
 
-def check_can_create_schemas(url: str, run_id: str) -> None:
-    """Create and drop the run's probe schema, `dualstore_<run id>_probe`, so a role that
-    may connect but not create schemas fails the run before any test (every worker needs
-    a schema of its own). Named like a worker's store, so a crash here leaves a name the
-    next run reaps."""
+def check_can_create_schemas(url: str, run_id: str, *, keep: bool = False) -> None:
+    """Create (and unless `keep`, drop) the run's probe schema, `dualstore_<run id>_probe`,
+    so a role that may connect but not create schemas fails the run before any test (every
+    worker needs a schema of its own). Named like a worker's store, so a crash here leaves
+    a name the next run reaps."""
     from psycopg import sql
     from psycopg.errors import InsufficientPrivilege
 
@@ -320,4 +320,5 @@ def check_can_create_schemas(url: str, run_id: str) -> None:
                 f"as the database's owner or a superuser, run `{grant.as_string(conn)};`, "
                 "or use a URL whose user may create schemas.",
             ) from None
-        conn.execute(sql.SQL("DROP SCHEMA {}").format(schema))
+        if not keep:
+            conn.execute(sql.SQL("DROP SCHEMA {}").format(schema))

@@ -14,7 +14,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Final
 
-from storage.testing.runinfo import BackendUnavailable
+from dualstore.runinfo import BackendUnavailable
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +28,12 @@ class PermanentFailure:
 
 
 _LOGIN_FIX: Final = (
-    "check the user name and password in --postgres-url / DUALSTORE_POSTGRES_URL, and the "
-    "server's pg_hba.conf; the compose service uses postgresql://dualstore:dualstore@"
+    "check the user name and password in --dualstore-postgres-url / "
+    "DUALSTORE_POSTGRES_URL, and the server's pg_hba.conf; the compose service uses postgresql://dualstore:dualstore@"
     "localhost:5433/dualstore."
 )
 URL_FIX: Final = (
-    "fix the URL in --postgres-url / DUALSTORE_POSTGRES_URL: "
+    "fix the URL in --dualstore-postgres-url / DUALSTORE_POSTGRES_URL: "
     "postgresql://user:password@host:port/dbname, postgresql:///dbname?host=/socket/dir or "
     "host=... dbname=... (percent-encode special characters in a URL's password)."
 )
@@ -94,7 +94,7 @@ def not_ready(
         f"({attempts} attempts); last error: {last}",
         f"check that the server is running and reachable (`pg_isready {where}-p "
         f"{shlex.quote(port)}`); for the compose service run `docker compose -f "
-        "docker-compose.test.yml up -d --wait`; allow more time with --db-ready-timeout / "
-        "DUALSTORE_DB_READY_TIMEOUT; or unset DUALSTORE_POSTGRES_URL to let the harness "
-        "start a throwaway server.",
+        "docker-compose.test.yml up -d --wait`; allow more time with "
+        "--dualstore-db-ready-timeout / DUALSTORE_DB_READY_TIMEOUT; or unset "
+        "DUALSTORE_POSTGRES_URL to let the harness start a throwaway server.",
     )

@@ -1,1 +1,0 @@
-"""The dualstore pytest plugin: runs the same suites against every selected backend."""

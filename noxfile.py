@@ -233,9 +233,9 @@ def reap(session: nox.Session) -> None:
     `DUALSTORE_URL=postgresql://user@host/db nox -s reap -- [--older-than SECONDS]` (or
     `-- --url URL`, moved into DUALSTORE_URL): the `dualstore_<run id>_<worker>` schemas
     of runs that are no longer alive."""
-    _install(session, TOOLS)  # the reaper is the test harness's code (needs pytest)
+    _install(session, TOOLS)  # the reaper is the test harness's (dualstore's) code
     args, env = _urls_to_env(session.posargs, REAP_URL_ARGS)
-    session.run("dualstore", "reap", *args, env=env)
+    session.run("dualstore-reap", *args, env=env)
 
 
 @nox.session

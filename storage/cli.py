@@ -4,7 +4,6 @@
     dualstore check [--attempts N] [--delay S]
     dualstore rebuild-indexes
     dualstore fingerprint
-    dualstore reap [--older-than SECONDS]
 
 Every command takes ``--url`` (default: ``$DUALSTORE_URL``, else ``sqlite:///dualstore.db``
 in the working directory) and ``--schema``. A failure prints one line naming the cause and
@@ -29,7 +28,6 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import timedelta
 
 import storage
 from storage.api import Database
@@ -284,56 +282,6 @@ register(
 )
 register(Command("rebuild-indexes", "recompute the search index and counters", _rebuild_indexes))
 register(Command("fingerprint", "print the normalised schema as JSON", _fingerprint))
-
-
-# --------------------------------------------------------------------------- reap
-# Leftovers of dead test runs are the test harness's business, so its code does the work;
-# it is imported on use because it needs the test tooling (pytest), not a plain install.
-def _configure_reap(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--older-than",
-        type=_seconds(positive=False),
-        default=None,
-        metavar="SECONDS",
-        help="only runs that started at least this long ago (default: the harness's grace, "
-        "2 minutes); a live run is never touched, whatever its age",
-    )
-
-
-def _reap(args: argparse.Namespace) -> int:
-    if parse_url(args.url).conninfo is None:
-        raise UsageError("reap works on a PostgreSQL URL; pass --url postgresql://...")
-    try:
-        from dualstore import provision  # noqa: PLC0415 - needs pytest, see above
-        from dualstore.runinfo import BackendUnavailable  # noqa: PLC0415
-    except ImportError as exc:
-        raise StorageError(
-            f"reap needs the test tooling ({exc.name} is missing): install the "
-            "test-postgres dependency group, or use `nox -s reap`"
-        ) from None
-    try:
-        # The readiness check turns a refused login or a dead server into one clear line.
-        provision.wait_ready(args.url, timeout=args.connect_timeout)
-    except BackendUnavailable as exc:
-        raise Unavailable(exc.cause) from None
-    grace = (
-        provision.DEFAULT_REAP_GRACE
-        if args.older_than is None
-        else timedelta(seconds=max(0.0, args.older_than))
-    )
-    reaped = provision.reap(args.url, older_than=grace)
-    dropped = reaped.dropped
-    _out(f"reaped {len(dropped)} schema(s) of dead runs" + "".join(f"\n  {s}" for s in dropped))
-    # Another role's schema is not this role's to drop: reported with its owner and the
-    # fix, and the reap still succeeds (exit 0), as a harness run does with a warning.
-    for schema in reaped.undroppable:
-        _out(f"warning: {schema.warning()}")
-    return EXIT_OK
-
-
-register(
-    Command("reap", "drop the schemas that dead test runs left behind", _reap, _configure_reap)
-)
 
 
 # --------------------------------------------------------------------------- main

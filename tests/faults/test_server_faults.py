@@ -64,9 +64,9 @@ def postgres_args(url: str, *extra: str) -> list[str]:
     return ["--backend", "postgres", "--postgres-url", url, "-p", "no:randomly", *extra]
 
 
-def dualstore(*args: str) -> subprocess.CompletedProcess[str]:
+def reap_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "storage.cli", *args],
+        [sys.executable, "-m", "dualstore.reap", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -226,7 +226,7 @@ def test_killed_run_leaves_schemas_that_are_reaped(
     live = inner.start(*postgres_args(url, "-n", "2"))
     inner.wait_for(lambda: progress(live) >= 2, 120, "the first tests to pass")
     assert len(store_schemas(pg_server)) == 2  # one per worker
-    assert "reaped 0 schema(s)" in dualstore("reap", "--url", url, "--older-than", "0").stdout
+    assert "reaped 0 schema(s)" in reap_cli("--url", url, "--older-than", "0").stdout
     assert len(store_schemas(pg_server)) == 2
 
     live.kill()  # now it is a killed run
@@ -234,7 +234,7 @@ def test_killed_run_leaves_schemas_that_are_reaped(
     left = store_schemas(pg_server)
     assert len(left) == 2, left
     # Younger than the age guard: the default reap leaves them (for now).
-    assert "reaped 0 schema(s)" in dualstore("reap", "--url", url).stdout
+    assert "reaped 0 schema(s)" in reap_cli("--url", url).stdout
 
     # The next run reaps them at its start, and leaves nothing of its own.
     pytester.makepyfile(test_steps=steps(count=3, pause=0))
@@ -245,11 +245,11 @@ def test_killed_run_leaves_schemas_that_are_reaped(
     assert f"reaped 2 schema(s) of dead runs: {', '.join(sorted(left))}" in output
     assert store_schemas(pg_server) == []
 
-    # On demand: `dualstore reap` (what `nox -s reap` runs) drops a killed run's schemas.
+    # On demand: `dualstore-reap` (what `nox -s reap` runs) drops a killed run's schemas.
     pytester.makepyfile(test_steps=steps(count=40, pause=0.5))
     kill_mid_run(inner, url)
     assert len(store_schemas(pg_server)) == 2
-    result = dualstore("reap", "--url", url, "--older-than", "0")
+    result = reap_cli("--url", url, "--older-than", "0")
     assert result.returncode == 0, result.stderr
     assert "reaped 2 schema(s) of dead runs" in result.stdout
     assert store_schemas(pg_server) == []

@@ -101,7 +101,7 @@ def test_a_schema_the_role_may_not_drop_is_skipped_with_a_warning(
 ) -> None:
     """A dead run's schema owned by another role ("must be owner of schema") used to stop
     every later run with exit 4; now the run reaps the rest and names the schema and its
-    owner, and so does `dualstore reap`."""
+    owner, and so does `dualstore-reap`."""
     crashed = new_run_id(AN_HOUR_AGO)
     foreign = store_name(crashed, "gw0")  # left by a run as the server's superuser
     provision.create_schema(own_db, foreign)
@@ -124,11 +124,11 @@ def test_a_schema_the_role_may_not_drop_is_skipped_with_a_warning(
         assert result.stdout.str().count("left in place") == 1, "warned more than once"
         assert set(provision.list_schemas(own_db)) == {foreign}
 
-        # `dualstore reap` as that role: drops what it may, reports the other, exit 0.
+        # `dualstore-reap` as that role: drops what it may, reports the other, exit 0.
         again = store_name(new_run_id(AN_HOUR_AGO), "gw0")
         provision.create_schema(url, again)
         reaped = subprocess.run(
-            [str(Path(sys.executable).with_name("dualstore")), "reap", "--url", url],
+            [str(Path(sys.executable).with_name("dualstore-reap")), "--url", url],
             capture_output=True,
             text=True,
             timeout=60,

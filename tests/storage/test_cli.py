@@ -277,8 +277,6 @@ def test_errors_never_show_a_traceback(tmp_path: Path) -> None:
         ["migrate", "down", "--target", "99"],
         ["check", "--url", "postgresql://u@127.0.0.1:1/db", "--schema", "bad-name"],
         ["check", "--url", "postgresql://u@127.0.0.1:1/db?no_such_option=1"],
-        ["reap", "--url", "sqlite:///x.db"],
-        ["reap", "--older-than", "soon"],
     ],
     ids="_".join,
 )

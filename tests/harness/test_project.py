@@ -46,7 +46,7 @@ def _tables(store: Store) -> set[str]:
 def _ledger(store: Store) -> list[str]:
     conn = store.connect()
     try:
-        return sorted(r[0] for r in conn.execute(f"SELECT name FROM {LEDGER_TABLE}").fetchall())
+        return sorted(PROVISIONERS[store.backend].applied_migrations(conn))
     finally:
         conn.close()
 

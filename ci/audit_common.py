@@ -32,7 +32,7 @@ SKIPPED_DIRS = frozenset(
 OTHER_PROJECTS = frozenset({"examples"})
 
 RULES = {
-    "DB001": "database driver imported outside storage/backends/ and dualstore/provision/",
+    "DB001": "database driver imported by name outside storage/backends/ and dualstore/provision/",
     "DB002": "SQL executed or written outside storage/ and dualstore/provision/",
     "DB003": "migrations not numbered 0001.. without gaps, or an up/down file without its pair",
     "DB004": "SQL text in storage/ that sqlglot cannot parse for a backend's dialect",

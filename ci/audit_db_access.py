@@ -5,9 +5,10 @@ Run as ``python -m ci.audit_db_access [--root DIR]`` (``nox -s audit``). Prints 
 summary (which names every declared per-backend SQL exception) and exits 0.
 
 Rules:
-  DB001  `sqlite3`, `psycopg`, `psycopg_pool`, `pytest_postgresql` imported (import,
-         from-import, importlib.import_module / __import__ / pytest.importorskip with a
-         literal) outside storage/backends/ and dualstore/provision/
+  DB001  `sqlite3`, `psycopg`, `psycopg_pool`, `pytest_postgresql` imported by name
+         (importlib.import_module / __import__ / pytest.importorskip with a literal)
+         outside storage/backends/ and dualstore/provision/. Their `import` statements
+         are ruff's rule TID251 (banned-api in pyproject.toml), which `nox -s lint` runs.
   DB002  SQL executed outside storage/ and dualstore/provision/: an `.execute(`/
          `.executemany(`/`.executescript(` call, or a SQL-statement-shaped literal passed to
          a call (suites, tests, ci, noxfile, the rest of the harness)

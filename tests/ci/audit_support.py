@@ -16,6 +16,7 @@ import ast
 import contextlib
 import io
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -48,7 +49,8 @@ def not_copied(directory: str, names: list[str]) -> set[str]:
 
 _FINDING = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<line>\d+): (?P<rule>DB\d{3}) (?P<message>.+)$")
 _MARKER = re.compile(
-    r"(?:#|--)\s*expect(?:@\+(?P<offset>\d+))?\s+(?P<rules>DB\d{3}(?:\s+DB\d{3})*)"
+    r"(?:#|--)\s*expect(?:@\+(?P<offset>\d+))?\s+"
+    r"(?P<rules>(?:DB|TID)\d{3}(?:\s+(?:DB|TID)\d{3})*)"
 )
 
 Finding = tuple[str, int, str]  # (path, line, rule)
@@ -104,14 +106,15 @@ def run_audit_as_ci(root: Path) -> AuditRun:
     return AuditRun(proc.returncode, proc.stdout, proc.stderr)
 
 
-def expected_findings(path: str, text: str, first_line: int = 1) -> set[Finding]:
-    """The findings that the markers in `text` announce, once `text` sits at `path`
-    starting on line `first_line`."""
+def expected_findings(path: str, text: str, first_line: int = 1, tool: str = "DB") -> set[Finding]:
+    """The findings of `tool` ("DB": the audit, "TID": ruff) that the markers in `text`
+    announce, once `text` sits at `path` starting on line `first_line`."""
     expected: set[Finding] = set()
     for number, line in enumerate(text.splitlines(), start=first_line):
         if match := _MARKER.search(line):
             target = number + int(match["offset"] or 0)
-            expected.update((path, target, rule) for rule in match["rules"].split())
+            rules = [rule for rule in match["rules"].split() if rule.startswith(tool)]
+            expected.update((path, target, rule) for rule in rules)
     return expected
 
 
@@ -125,6 +128,31 @@ def plant(tree: Path, dest: str, planted: str) -> set[Finding]:
         existing += "\n"
     target.write_text(existing + text, encoding="utf-8")
     return expected_findings(dest, text, first_line=existing.count("\n") + 1)
+
+
+_RUFF_FINDING = re.compile(r"^(?P<path>[^:\s][^:]*):(?P<line>\d+):\d+: (?P<rule>[A-Z]+\d+) ")
+
+
+def ruff_findings(tree: Path, rule: str, path: str) -> set[Finding]:
+    """What ruff's `rule` reports for `path`, with the tree's own pyproject.toml (its
+    per-file-ignores included), as `nox -s lint` runs it."""
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    assert ruff is not None, "ruff is not installed (the lint dependency group has it)"
+    proc = subprocess.run(
+        [ruff, "check", "--no-cache", "--select", rule, "--output-format", "concise", path],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    found = {
+        (m["path"], int(m["line"]), m["rule"])
+        for line in proc.stdout.splitlines()
+        if (m := _RUFF_FINDING.match(line))
+    }
+    assert proc.returncode == (1 if found else 0), proc.stdout + proc.stderr
+    return found
 
 
 def migration_numbers(tree: Path) -> list[int]:

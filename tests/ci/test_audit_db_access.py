@@ -18,12 +18,14 @@ from audit_support import (
     REPO_ROOT,
     Finding,
     Snapshot,
+    expected_findings,
     implementation_source,
     line_of,
     method_source,
     migration_numbers,
     plant,
     protocol_shape,
+    ruff_findings,
     run_audit,
     run_audit_as_ci,
 )
@@ -66,8 +68,27 @@ def test_root_that_is_not_a_dualstore_tree_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("dest", [*OUTSIDE_STORAGE, "storage/planted.py"])
 def test_db001_driver_import_outside_its_homes(snapshot: Snapshot, tree: Path, dest: str) -> None:
     new, expected = planted_difference(snapshot, tree, dest, "driver_imports.py.txt")
-    assert len(expected) == 9
+    assert len(expected) == 4  # the imports by name; the statements are ruff's
     assert new == expected
+
+
+@pytest.mark.parametrize("dest", ["suites/test_planted.py", "dualstore/planted.py", "noxfile.py"])
+def test_ruff_bans_driver_import_statements_outside_their_homes(tree: Path, dest: str) -> None:
+    text = (PLANTED / "driver_imports.py.txt").read_text(encoding="utf-8")
+    (tree / dest).parent.mkdir(parents=True, exist_ok=True)
+    (tree / dest).write_text(text, encoding="utf-8")
+    expected = expected_findings(dest, text, tool="TID")
+    assert len(expected) == 5
+    assert ruff_findings(tree, "TID251", dest) == expected
+
+
+@pytest.mark.parametrize(
+    "dest", ["storage/backends/planted.py", "dualstore/provision/planted.py", "examples/x/a.py"]
+)
+def test_ruff_allows_driver_imports_in_their_homes(tree: Path, dest: str) -> None:
+    (tree / dest).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PLANTED / "driver_imports.py.txt", tree / dest)
+    assert ruff_findings(tree, "TID251", dest) == set()
 
 
 @pytest.mark.parametrize("dest", ["storage/backends/planted.py", "dualstore/provision/postgres.py"])

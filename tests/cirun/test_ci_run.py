@@ -40,13 +40,14 @@ def _ci_run(tree: Path, steps: str, tools: Path) -> subprocess.CompletedProcess[
 def test_ci_run_fails_when_the_audit_fails(tmp_path: Path, tools_venv: Path) -> None:
     tree = copy_tree(tmp_path / "tree")
     planted = tree / "suites" / "planted_driver_use.py"
-    planted.write_text("import sqlite3\n\nCONNECT = sqlite3.connect\n")
+    # a driver imported by name: the audit's (the import statement would be ruff's)
+    planted.write_text('import importlib\n\nDRIVER = importlib.import_module("sqlite3")\n')
 
     result = _ci_run(tree, "audit", tools_venv)
 
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert "suites/planted_driver_use.py:1: DB001" in output
+    assert "suites/planted_driver_use.py:3: DB001" in output
     assert "CI failed: audit" in output
 
 

@@ -268,7 +268,16 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over the storage package, the harness (dualstore), the CI audit and the
     noxfile."""
     _install(session, Install(".[postgres]", ("typecheck",)))
-    session.run("mypy", "--strict", "storage", "dualstore", "suites/plugin.py", "ci", "noxfile.py")
+    session.run(
+        "mypy",
+        "--strict",
+        "storage",
+        "dualstore",
+        "suites/plugin.py",
+        "benchmarks",
+        "ci",
+        "noxfile.py",
+    )
 
 
 # ----------------------------------------------------------------------------- audit

@@ -19,7 +19,7 @@ The package, by job:
     provision/   one module per backend (sqlite, postgres), the registry, admin SQL,
                  error classification, server binaries
     reporting    the header and the per-backend summary
-    repro, outage, tempdirs, flakehunt, bench: replays, outages, temp dirs, tools
+    repro, outage, tempdirs, flakehunt, reap: replays, outages, temp dirs, tools
     errors       the harness's own exceptions
 """
 

@@ -23,7 +23,6 @@ import pytest
 from dualstore.provision import PROVISIONERS
 from dualstore.runinfo import DEFAULT_RUNS_DIR, SecretUrl
 from dualstore.settings import DEFAULT_READY_TIMEOUT, DEFAULT_REAP_GRACE, HarnessConfig
-from storage.api import Backend
 from storage.errors import ValidationError
 from storage.url import parse_url
 
@@ -204,7 +203,7 @@ def _parse_postgres_url(raw: str | list[str] | None, source: str) -> str | None:
         parsed = parse_url(url)
     except ValidationError as exc:
         raise _usage(source, exc.message) from None
-    if parsed.backend is not Backend.POSTGRES:
+    if parsed.conninfo is None:  # not a PostgreSQL URL (libpq would not take it)
         raise _usage(
             source,
             f"{parsed.redacted!r} is not a PostgreSQL URL; expected "

@@ -1,6 +1,6 @@
 """A small benchmark of the storage layer on each backend (`nox -s bench`).
 
-    python -m dualstore.bench [--backend sqlite|postgres …] [--rounds N]
+    python -m benchmarks.operations [--backend sqlite|postgres …] [--rounds N]
 
 For each backend it measures, on a fresh store: connecting and migrating it, then `rounds`
 times each of the operations below, and prints the median and 95th percentile per

@@ -240,12 +240,17 @@ def reap(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Time the storage operations and test isolation on each backend (median, p95 in ms).
+    """Time the storage operations and test isolation on each backend (median, p95 in ms),
+    and what installing the harness costs a project that does not opt in.
 
     `nox -s bench -- [--backend sqlite] [--rounds 500]`; PostgreSQL is
     DUALSTORE_POSTGRES_URL's server or a throwaway one. For comparing changes, not a gate."""
     _install(session, TOOLS)
-    session.run("python", "-m", "dualstore.bench", *session.posargs)
+    session.run("python", "-m", "benchmarks.operations", *session.posargs)
+    found, uv, _ = nox.virtualenv.find_uv()
+    if not found:
+        session.error("the start-up benchmark builds its venvs with uv: install uv (./nox has it)")
+    session.run("python", "-m", "benchmarks.startup", "--uv", uv)
 
 
 # ----------------------------------------------------------------------------- quality

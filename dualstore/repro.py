@@ -37,7 +37,7 @@ import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -68,6 +68,8 @@ NOX_SESSION_ENV = "NOX_CURRENT_SESSION"
 RECORDED_SESSION_ENV = "DUALSTORE_NOX_SESSION"
 #: the noxfile's full-suite session: its tests/ need installs no per-backend session has
 FULL_SESSION = "tests"
+#: how many failing tests get their own command on the terminal (reproduce.txt has all)
+SHOWN_FAILURES: Final = 10
 #: the harness's `--dualstore-backend` option (dualstore.options.BACKEND)
 BACKEND_DEST = "dualstore_backends"
 # After these exit statuses there is nothing to reproduce.
@@ -236,7 +238,9 @@ class Reproducer:
             # Under xdist the controller's copy of a report names its worker as `node`.
             node = getattr(report, "node", None)
             worker = str(node.gateway.id) if node is not None else None
-            self.failures.append(Failure(report.nodeid, worker, backend_of(report)))
+            failure = Failure(report.nodeid, worker, backend_of(report))
+            if failure not in self.failures:  # a failed test and its teardown error: once
+                self.failures.append(failure)
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self) -> None:
@@ -250,18 +254,21 @@ class Reproducer:
         # selected) has no order to replay: its own error message is its last word.
         if status in _QUIET_EXITS or not self.ran_tests:
             return
-        lines = self.reproduce_lines()
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / REPRODUCE_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        everything = "\n".join(self.reproduce_lines()) + "\n"
+        (self.run_dir / REPRODUCE_FILE).write_text(everything, encoding="utf-8")
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        for line in lines:
+        for line in self.reproduce_lines(cap=SHOWN_FAILURES):
             if reporter is not None:
                 reporter.write_line(line)
             else:  # -p no:terminal: still say it
                 print(line)  # noqa: T201
 
-    def reproduce_lines(self) -> list[str]:
-        """The `reproduce with:` block for this run (always its last lines)."""
+    def reproduce_lines(self, *, cap: int | None = None) -> list[str]:
+        """The `reproduce with:` block for this run (always its last lines): the replay of
+        the first failing worker's order, then one command per failing test, each on its
+        backend with the run's seed. With `cap`, at most that many of those, then where the
+        rest are (reproduce.txt lists them all)."""
         nox_session = os.environ.get(NOX_SESSION_ENV)
         seed = [f"--randomly-seed={self.seed}"] if self.seed is not None else ["-p", "no:randomly"]
         if not self.failures:
@@ -270,16 +277,26 @@ class Reproducer:
             return ["reproduce with:", f"  {self._rerun(nox_session, seed)}"]
         first = self.failures[0]
         order_file = self._shown(self.order_file(first.worker))
-        if nox_session:
-            replay = _nox("repro", [order_file])
-            single = _nox(*_single_test_session(nox_session, first, seed))
-        else:
-            replay = _pytest([f"--replay={order_file}"])
-            backend = [f"--dualstore-backend={first.backend}"] if first.backend else []
-            single = _pytest(["-p", "no:xdist", *backend, *seed, first.nodeid])
+        replay = _nox("repro", [order_file]) if nox_session else _pytest([f"--replay={order_file}"])
+        singles = [f"  {self._single(nox_session, failure, seed)}" for failure in self.failures]
+        if cap is not None and len(singles) > cap:
+            rest = len(singles) - cap
+            where = self._shown(self.run_dir / REPRODUCE_FILE)
+            singles = [*singles[:cap], f"  ... and {rest} more: every one is in {where}"]
         others = sorted({f.worker for f in self.failures if f.worker and f.worker != first.worker})
         notes = [f"(tests failed on {w} too: {self._shown(self.order_file(w))})" for w in others]
-        return [*notes, "reproduce with:", f"  {replay}", "just the failing test:", f"  {single}"]
+        heading = (
+            "just the failing test:"
+            if len(self.failures) == 1
+            else (f"just the failing tests ({len(self.failures)}), one by one:")
+        )
+        return [*notes, "reproduce with:", f"  {replay}", heading, *singles]
+
+    def _single(self, nox_session: str | None, failure: Failure, seed: list[str]) -> str:
+        if nox_session:
+            return _nox(*_single_test_session(nox_session, failure, seed))
+        backend = [f"--dualstore-backend={failure.backend}"] if failure.backend else []
+        return _pytest(["-p", "no:xdist", *backend, *seed, failure.nodeid])
 
     def _rerun(self, nox_session: str | None, seed: list[str]) -> str:
         if self.replaying is not None:

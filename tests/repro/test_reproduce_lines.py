@@ -183,3 +183,39 @@ def test_only_the_newest_run_directories_are_kept(repro_project: pytest.Pytester
     # The new run (its id starts with today's date) and the newest of the old ones.
     assert kept[:-1] == old[-(KEEP_RUNS - 1) :]
     assert (kept[-1] / "run.json").read_text() != "{}"
+
+
+def test_every_failing_test_gets_its_own_command(repro_project: pytest.Pytester) -> None:
+    """Two failures in one process: two single-test commands, each with the run's seed."""
+    repro_project.makepyfile(
+        test_two="def test_first():\n    assert False\n\ndef test_second():\n    assert False\n"
+    )
+    result = repro_project.runpytest_subprocess("-p", "randomly", "--randomly-seed=7")
+    result.assert_outcomes(failed=2)
+    block = block_of(result.outlines)
+    assert block[2] == "just the failing tests (2), one by one:"
+    singles = sorted(shlex.split(line) for line in block[3:])
+    assert singles == [
+        ["python", "-m", "pytest", "-p", "no:xdist", "--randomly-seed=7", f"test_two.py::{name}"]
+        for name in ("test_first", "test_second")
+    ]
+
+
+def test_many_failures_are_capped_on_the_terminal_and_all_in_the_file(
+    repro_project: pytest.Pytester,
+) -> None:
+    repro_project.makepyfile(
+        test_many="import pytest\n\n@pytest.mark.parametrize('n', range(12))\n"
+        "def test_fails(n):\n    assert False\n"
+    )
+    result = repro_project.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(failed=12)
+    block = block_of(result.outlines)
+    [run_dir] = run_dirs(repro_project.path)
+    assert block[2] == "just the failing tests (12), one by one:"
+    assert len(block[3:]) == 11  # ten commands, then where the rest are
+    assert block[-1] == (
+        f"  ... and 2 more: every one is in .dualstore/runs/{run_dir.name}/reproduce.txt"
+    )
+    listed = (run_dir / "reproduce.txt").read_text().splitlines()
+    assert sum("test_many.py::test_fails[" in line for line in listed) == 12

@@ -37,7 +37,7 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
 
 #: the environment variable that names the `INSTALLS` row of the environment pytest runs in;
-#: the harness records it in run.json (dualstore/repro.py reads the same name)
+#: the harness records it in run.json (dualstore/commands.py reads the same name)
 RECORDED_SESSION_ENV = "DUALSTORE_NOX_SESSION"
 #: the arguments that carry a URL, and the environment variable each one moves to
 URL_ARGS = {"--postgres-url": "DUALSTORE_POSTGRES_URL"}

@@ -30,17 +30,24 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import shutil
-import sys
 import time
-from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
+from dualstore import environment
+from dualstore.commands import (
+    RECORDED_SESSION_ENV,
+    Failure,
+    nox_line,
+    python_line,
+    redacted,
+    single_test_session,
+    without_seed,
+)
 from dualstore.options import KNOWN_BACKENDS
 from dualstore.outage import OutageBreaker
 from dualstore.reporting import backend_of
@@ -51,7 +58,6 @@ from dualstore.runinfo import (
     new_run_id,
     run_started_at,
 )
-from storage.url import redact
 
 RUNS_DIR = DEFAULT_RUNS_DIR
 RUN_FILE = "run.json"
@@ -62,12 +68,6 @@ ORDER_BASE = "order"
 KEEP_RUNS = 30
 #: set by nox in every session it runs; its value is the session's name
 NOX_SESSION_ENV = "NOX_CURRENT_SESSION"
-#: set by the noxfile's test sessions (and `repro`, to the session it replays): the session
-#: whose installs this environment has. Recorded in run.json as `nox_session`, so that
-#: `nox -s repro` installs the same (a replay without the run's packages fails differently).
-RECORDED_SESSION_ENV = "DUALSTORE_NOX_SESSION"
-#: the noxfile's full-suite session: its tests/ need installs no per-backend session has
-FULL_SESSION = "tests"
 #: how many failing tests get their own command on the terminal (reproduce.txt has all)
 SHOWN_FAILURES: Final = 10
 #: the harness's `--dualstore-backend` option (dualstore.options.BACKEND)
@@ -96,8 +96,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.base_name = ORDER_BASE
         return
     replay_files = [Path(p) for p in config.getoption("replay_files", None) or []]
+    recorded: dict[str, Any] = {}
     if replay_files:
-        _apply_recording(config, replay_files[0].parent / RUN_FILE)
+        recorded = _apply_recording(config, replay_files[0].parent / RUN_FILE)
         if config.args_source != pytest.Config.ArgsSource.ARGS:
             # No paths given: collect only the recorded tests' files, not every testpath
             # (a replay should not fail on some other directory's collection).
@@ -112,7 +113,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.replay_record_dir = str(run_dir)
     config.option.base_name = ORDER_BASE
     replaying = replay_files[0] if replay_files else None
-    config.pluginmanager.register(Reproducer(config, run_dir, replaying), "dualstore-repro")
+    reproducer = Reproducer(config, run_dir, replaying, recorded)
+    config.pluginmanager.register(reproducer, "dualstore-repro")
     if config.pluginmanager.has_plugin("xdist"):
         config.pluginmanager.register(_XdistLink(str(run_dir)), "dualstore-repro-xdist")
 
@@ -130,8 +132,9 @@ class _XdistLink:
         node.workerinput[_WORKERINPUT_KEY] = self.run_dir
 
 
-def _apply_recording(config: pytest.Config, run_file: Path) -> None:
-    """Make a replay run like the recorded run: same seed, same backends, one process."""
+def _apply_recording(config: pytest.Config, run_file: Path) -> dict[str, Any]:
+    """Make a replay run like the recorded run: same seed, same backends, one process.
+    Returns the recording."""
     recording: dict[str, Any] = {}
     if run_file.is_file():
         recording = json.loads(run_file.read_text(encoding="utf-8"))
@@ -150,6 +153,7 @@ def _apply_recording(config: pytest.Config, run_file: Path) -> None:
     config.option.numprocesses = 0
     config.option.dist = "no"
     config.option.tx = []
+    return recording
 
 
 def _recorded_paths(rootdir: Path, order_files: list[Path]) -> list[str]:
@@ -171,19 +175,19 @@ def run_dir_for(config: pytest.Config) -> Path:
     )
 
 
-@dataclass(frozen=True)
-class Failure:
-    nodeid: str
-    #: the xdist worker that ran it (gw0, gw1, …); None without xdist
-    worker: str | None
-    #: the backend it ran on (None for a test that is not backend-parametrized)
-    backend: str | None
-
-
 class Reproducer:
     """Controller-side: writes run.json, notes failures, prints the commands at the end."""
 
-    def __init__(self, config: pytest.Config, run_dir: Path, replaying: Path | None) -> None:
+    def __init__(
+        self,
+        config: pytest.Config,
+        run_dir: Path,
+        replaying: Path | None,
+        recorded: dict[str, Any] | None = None,
+    ) -> None:
+        #: the run.json of the run being replayed ({} when not replaying)
+        self.recorded = recorded or {}
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self.config = config
         self.run_dir = run_dir
         self.replaying = replaying
@@ -194,10 +198,22 @@ class Reproducer:
         #: the exit status of a `pytest.exit()` during session start, if there was one
         self.stopped_with: int | None = None
 
-    def pytest_report_header(self) -> str:
-        if self.replaying is not None:
-            return f"replaying {self._shown(self.replaying)} in one process"
-        return f"test order recorded in {self._shown(self.run_dir)}"
+    def pytest_report_header(self) -> list[str]:
+        if self.replaying is None:
+            return [f"test order recorded in {self._shown(self.run_dir)}"]
+        here = {**environment.snapshot(), "servers": self._servers()}
+        differs = environment.differences(self.recorded, here)
+        warning = ["dualstore: warning: this environment differs from the recorded run's:"]
+        return [
+            f"replaying {self._shown(self.replaying)} in one process",
+            *(warning if differs else []),
+            *(f"  {line}" for line in differs),
+        ]
+
+    def _servers(self) -> dict[str, str]:
+        run = self.config.stash.get(RUN_INFO, None)
+        provisioned = run.provisioned if run is not None else {}
+        return {name: info.server_version for name, info in provisioned.items()}
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> Generator[None]:
@@ -206,22 +222,26 @@ class Reproducer:
         self.session = session
         self._write_recording()
         try:
-            return (yield)
+            result = yield
         except pytest.exit.Exception as stop:
             self.stopped_with = stop.returncode
             raise
+        # the backends are provisioned now: their server versions go into the recording
+        self._write_recording(servers=self._servers())
+        return result
 
-    def _write_recording(self) -> None:
+    def _write_recording(self, servers: dict[str, str] | None = None) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         recording = {
             "run_id": self.run_dir.name,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "started": self.started,
             "seed": self.seed,
             "backends": backends_of_run(self.config),
             "workers": self.config.getoption("numprocesses", None) or 0,
             "args": redacted(self.config.invocation_params.args),
-            "python": sys.version.split()[0],
             "nox_session": os.environ.get(RECORDED_SESSION_ENV) or None,
+            **environment.snapshot(),
+            "servers": servers or {},
         }
         text = json.dumps(recording, indent=2) + "\n"
         (self.run_dir / RUN_FILE).write_text(text, encoding="utf-8")
@@ -277,7 +297,11 @@ class Reproducer:
             return ["reproduce with:", f"  {self._rerun(nox_session, seed)}"]
         first = self.failures[0]
         order_file = self._shown(self.order_file(first.worker))
-        replay = _nox("repro", [order_file]) if nox_session else _pytest([f"--replay={order_file}"])
+        replay = (
+            nox_line("repro", [order_file])
+            if nox_session
+            else python_line([f"--replay={order_file}"])
+        )
         singles = [f"  {self._single(nox_session, failure, seed)}" for failure in self.failures]
         if cap is not None and len(singles) > cap:
             rest = len(singles) - cap
@@ -294,19 +318,21 @@ class Reproducer:
 
     def _single(self, nox_session: str | None, failure: Failure, seed: list[str]) -> str:
         if nox_session:
-            return _nox(*_single_test_session(nox_session, failure, seed))
+            return nox_line(*single_test_session(nox_session, failure, seed))
         backend = [f"--dualstore-backend={failure.backend}"] if failure.backend else []
-        return _pytest(["-p", "no:xdist", *backend, *seed, failure.nodeid])
+        return python_line(["-p", "no:xdist", *backend, *seed, failure.nodeid])
 
     def _rerun(self, nox_session: str | None, seed: list[str]) -> str:
         if self.replaying is not None:
             order_file = self._shown(self.replaying)
             return (
-                _nox("repro", [order_file]) if nox_session else _pytest([f"--replay={order_file}"])
+                nox_line("repro", [order_file])
+                if nox_session
+                else python_line([f"--replay={order_file}"])
             )
-        args = [*_without_seed(redacted(self.config.invocation_params.args)), *seed]
+        args = [*without_seed(redacted(self.config.invocation_params.args)), *seed]
         # A nox session's own options come again with its extra args; they repeat harmlessly.
-        return _nox(nox_session, args) if nox_session else _pytest(args)
+        return nox_line(nox_session, args) if nox_session else python_line(args)
 
     def order_file(self, worker: str | None) -> Path:
         name = f"{ORDER_BASE}-{worker}.txt" if worker else f"{ORDER_BASE}.txt"
@@ -318,6 +344,12 @@ class Reproducer:
             return str(path.resolve().relative_to(self.config.rootpath.resolve()))
         except ValueError:
             return str(path)
+
+
+def _replay(nox_session: str | None, order_file: str) -> str:
+    if nox_session:
+        return nox_line("repro", [order_file])
+    return python_line([f"--replay={order_file}"])
 
 
 def prune_runs(runs_dir: Path, *, keep: int, current: Path) -> None:
@@ -335,57 +367,6 @@ def prune_runs(runs_dir: Path, *, keep: int, current: Path) -> None:
     )
     for old in runs[max(0, keep - 1) :]:
         shutil.rmtree(old, ignore_errors=True)
-
-
-def redacted(args: Sequence[str]) -> list[str]:
-    """The arguments with the password of any URL or keyword/value conninfo among them
-    hidden (`--dualstore-postgres-url=…` included): run.json is uploaded by CI and the commands are
-    printed. (`redact` leaves any other text as it is.)"""
-    shown: list[str] = []
-    for arg in args:
-        flag, eq, value = arg.partition("=") if arg.startswith("-") else ("", "", arg)
-        shown.append(f"{flag}{eq}{redact(value)}")
-    return shown
-
-
-def _without_seed(args: list[str]) -> list[str]:
-    """The arguments minus any `--randomly-seed` or `-p no:randomly` (the recorded seed, or
-    `-p no:randomly` for an unshuffled run, is appended instead)."""
-    kept: list[str] = []
-    for arg in args:
-        if (
-            kept
-            and kept[-1] in ("--randomly-seed", "-p")
-            and (kept[-1] == "--randomly-seed" or arg == "no:randomly")
-        ):
-            kept.pop()
-        elif not arg.startswith(("--randomly-seed=", "-pno:randomly")):
-            kept.append(arg)
-    return kept
-
-
-def _single_test_session(
-    nox_session: str, failure: Failure, seed: list[str]
-) -> tuple[str, list[str]]:
-    """The nox session (and its args) that runs one failed test: the lightest one that has
-    what the test needs. A backend test of a per-backend run goes to `tests-<backend>`; in a
-    full-suite run it may live under tests/ and need the full installs, so it stays there,
-    on its backend alone (both backends, and one of them would have run no test)."""
-    session = os.environ.get(RECORDED_SESSION_ENV) or nox_session
-    args = ["-n0", *seed, failure.nodeid]
-    if failure.backend is None:
-        return session, args
-    if session == FULL_SESSION:
-        return session, [f"--dualstore-backend={failure.backend}", *args]
-    return f"tests-{failure.backend}", args
-
-
-def _nox(session: str, args: list[str]) -> str:
-    return shlex.join(["nox", "-s", session, "--", *args])
-
-
-def _pytest(args: list[str]) -> str:
-    return shlex.join(["python", "-m", "pytest", *args])
 
 
 def backends_of_run(config: pytest.Config) -> list[str]:

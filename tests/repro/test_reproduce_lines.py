@@ -3,7 +3,9 @@ without a database; see conftest.py)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import platform
 import shlex
 from pathlib import Path
 
@@ -219,3 +221,32 @@ def test_many_failures_are_capped_on_the_terminal_and_all_in_the_file(
     )
     listed = (run_dir / "reproduce.txt").read_text().splitlines()
     assert sum("test_many.py::test_fails[" in line for line in listed) == 12
+
+
+def test_run_json_records_what_a_replay_needs_and_the_replay_warns_of_differences(
+    repro_project: pytest.Pytester,
+) -> None:
+    repro_project.makepyfile(test_b=FAILING)
+    first = repro_project.runpytest_subprocess("-p", "randomly", "--randomly-seed=5")
+    first.assert_outcomes(passed=1, failed=1)
+    [run_dir] = run_dirs(repro_project.path)
+    recording = json.loads((run_dir / "run.json").read_text())
+    assert recording["python"] == platform.python_version()
+    assert recording["packages"]["pytest"] == importlib.metadata.version("pytest")
+    # the same environment replays without a warning
+    replay_args = shlex.split(block_of(first.outlines)[1])[3:]
+    same = repro_project.runpytest_subprocess(*replay_args)
+    assert "differs from the recorded run" not in same.stdout.str()
+    # a recording made with another pytest and Python: the replay says so, and still runs
+    recording["packages"]["pytest"] = "0.0.1"
+    recording["python"] = "3.0.0"
+    (run_dir / "run.json").write_text(json.dumps(recording))
+    other = repro_project.runpytest_subprocess(*replay_args)
+    assert other.parseoutcomes()["failed"] == 1
+    other.stdout.fnmatch_lines(
+        [
+            "dualstore: warning: this environment differs from the recorded run's:",
+            f"  Python {platform.python_version()} here, 3.0.0 in the run",
+            f"  pytest {importlib.metadata.version('pytest')} here, 0.0.1 in the run",
+        ]
+    )

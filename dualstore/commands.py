@@ -1,0 +1,79 @@
+"""The commands a failed run prints: `python -m pytest ...` or `nox -s ...`, with the
+run's arguments (passwords hidden) and its seed."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from storage.url import redact
+
+#: set by the noxfile's test sessions (and `repro`, to the session it replays): the session
+#: whose installs this environment has. Recorded in run.json as `nox_session`, so that
+#: `nox -s repro` installs the same (a replay without the run's packages fails differently).
+RECORDED_SESSION_ENV: Final = "DUALSTORE_NOX_SESSION"
+#: the noxfile's full-suite session: its tests/ need installs no per-backend session has
+FULL_SESSION: Final = "tests"
+
+
+@dataclass(frozen=True)
+class Failure:
+    nodeid: str
+    #: the xdist worker that ran it (gw0, gw1, …); None without xdist
+    worker: str | None
+    #: the backend it ran on (None for a test that is not backend-parametrized)
+    backend: str | None
+
+
+def redacted(args: Sequence[str]) -> list[str]:
+    """The arguments with the password of any URL or keyword/value conninfo among them
+    hidden (`--dualstore-postgres-url=…` included): run.json is uploaded by CI and the commands are
+    printed. (`redact` leaves any other text as it is.)"""
+    shown: list[str] = []
+    for arg in args:
+        flag, eq, value = arg.partition("=") if arg.startswith("-") else ("", "", arg)
+        shown.append(f"{flag}{eq}{redact(value)}")
+    return shown
+
+
+def without_seed(args: list[str]) -> list[str]:
+    """The arguments minus any `--randomly-seed` or `-p no:randomly` (the recorded seed, or
+    `-p no:randomly` for an unshuffled run, is appended instead)."""
+    kept: list[str] = []
+    for arg in args:
+        if (
+            kept
+            and kept[-1] in ("--randomly-seed", "-p")
+            and (kept[-1] == "--randomly-seed" or arg == "no:randomly")
+        ):
+            kept.pop()
+        elif not arg.startswith(("--randomly-seed=", "-pno:randomly")):
+            kept.append(arg)
+    return kept
+
+
+def single_test_session(
+    nox_session: str, failure: Failure, seed: list[str]
+) -> tuple[str, list[str]]:
+    """The nox session (and its args) that runs one failed test: the lightest one that has
+    what the test needs. A backend test of a per-backend run goes to `tests-<backend>`; in a
+    full-suite run it may live under tests/ and need the full installs, so it stays there,
+    on its backend alone (both backends, and one of them would have run no test)."""
+    session = os.environ.get(RECORDED_SESSION_ENV) or nox_session
+    args = ["-n0", *seed, failure.nodeid]
+    if failure.backend is None:
+        return session, args
+    if session == FULL_SESSION:
+        return session, [f"--dualstore-backend={failure.backend}", *args]
+    return f"tests-{failure.backend}", args
+
+
+def nox_line(session: str, args: list[str]) -> str:
+    return shlex.join(["nox", "-s", session, "--", *args])
+
+
+def python_line(args: list[str]) -> str:
+    return shlex.join(["python", "-m", "pytest", *args])

@@ -61,6 +61,8 @@ INSTALLS = {
 }
 #: the row a run.json that names no session gets (a run outside nox): everything
 UNRECORDED = "tests"
+#: the recorded test durations that pytest-split divides shards by (`nox -s durations`)
+DURATIONS_FILE = ".test_durations"
 #: the tools sessions (flake-hunt, reap, bench) run the harness's code: pytest, both backends
 TOOLS = INSTALLS["tests-postgres"]
 
@@ -166,6 +168,18 @@ def tests(session: nox.Session) -> None:
     """Full test suite on both backends: the suites plus tests/ (harness, CI, faults)."""
     _install(session, INSTALLS["tests"])
     _pytest(session, "tests", paths=("suites", "tests"))
+
+
+@nox.session
+def durations(session: nox.Session) -> None:
+    """Record every test's duration in .test_durations, which shards are split by.
+
+    `nox -s durations` runs the full suite on both backends (as `tests`), one process so
+    that no test's time includes another's, and rewrites the file (tests that are gone
+    are dropped). Commit the result; a test without a duration counts as the average."""
+    _install(session, INSTALLS["tests"])
+    args = ["-n", "0", "--store-durations", "--clean-durations", "--durations-path"]
+    _run_pytest(session, "tests", [*args, DURATIONS_FILE, "suites", "tests", *session.posargs])
 
 
 # ----------------------------------------------------------------------------- reproduce

@@ -3,8 +3,9 @@
     python -m benchmarks.startup --uv PATH [--rounds N]
 
 Three fresh venvs with the same pytest: "plain" has pytest only; "the extra's plugins" adds
-the third-party pytest plugins that `dualstore[testing]` depends on (xdist, pytest-replay:
-they load wherever they are installed, as every pytest plugin does); "not opted in" has
+the third-party pytest plugins that `dualstore[testing]` depends on (xdist, pytest-replay,
+pytest-split: they load wherever they are installed, as every pytest plugin does); "not
+opted in" has
 `dualstore[testing]` itself (this checkout). The same one-test, database-free project runs
 in each, interleaved round by round. The goal, at most 5 %, is for what dualstore adds
 (not opted in / the extra's plugins); the plugins' own cost is printed beside it. Whole
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     pytest_pin = f"pytest=={importlib.metadata.version('pytest')}"
     extra = [
-        f"{name}=={importlib.metadata.version(name)}" for name in ("pytest-xdist", "pytest-replay")
+        f"{name}=={importlib.metadata.version(name)}"
+        for name in ("pytest-xdist", "pytest-replay", "pytest-split")
     ]
     with tempfile.TemporaryDirectory(prefix="dualstore-startup-") as tmp:
         base = Path(tmp)

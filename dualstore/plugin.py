@@ -31,7 +31,7 @@ from typing import Any, Final
 
 import pytest
 
-from dualstore import hookspecs, options, reporting
+from dualstore import hookspecs, options, reporting, shards
 from dualstore.isolation import gone_in
 from dualstore.project import BACKEND_FIXTURE, COMMITS_MARKER, REQUIRES_MARKER, Project
 from dualstore.provision import PROVISIONERS, pgbin
@@ -127,6 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
     cfg = options.load(config)
     run.backends = cfg.backends
     config.stash[HARNESS] = Harness(cfg, run, project, gone_errors=gone_errors(cfg, project))
+    shards.configure(config)
     config.pluginmanager.register(Reporter(config), "dualstore-reporter")
 
 
@@ -201,7 +202,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     harness = config.stash.get(HARNESS, None)
     if harness is None or not harness.run.provisioned:
         return []
-    return reporting.header_lines(harness.run, harness.notes)
+    shard = shards.shard_of(config)
+    split = [f"dualstore: shard {shard} of the selected tests (pytest-split)"] if shard else []
+    return [*reporting.header_lines(harness.run, harness.notes), *split]
 
 
 # --------------------------------------------------------------------------- collection

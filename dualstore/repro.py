@@ -58,6 +58,7 @@ from dualstore.runinfo import (
     new_run_id,
     run_started_at,
 )
+from dualstore.shards import shard_of
 
 RUNS_DIR = DEFAULT_RUNS_DIR
 RUN_FILE = "run.json"
@@ -240,6 +241,7 @@ class Reproducer:
             "workers": self.config.getoption("numprocesses", None) or 0,
             "args": redacted(self.config.invocation_params.args),
             "nox_session": os.environ.get(RECORDED_SESSION_ENV) or None,
+            "shard": str(shard) if (shard := shard_of(self.config)) else None,
             **environment.snapshot(),
             "servers": servers or {},
         }

@@ -74,6 +74,9 @@ class Provisioner(Protocol):
 
     def server_version(self, conn: Any) -> str: ...
 
+    def describe(self, conn: Any) -> str:
+        """What else the report header should say about the store (e.g. its collation)."""
+
     def applied_migrations(self, conn: Any) -> set[str]:
         """The migrations recorded in the ledger (created if missing)."""
 
@@ -200,6 +203,7 @@ def probe(
         conn = store.connect()
         try:
             version = provisioner.server_version(conn)
+            described = provisioner.describe(conn)
         finally:
             conn.close()
     except Exception as exc:  # noqa: BLE001 - any driver error: the message says which
@@ -212,7 +216,7 @@ def probe(
     return BackendInfo(
         name=name,
         target=target,
-        source=source,
+        source=f"{source}, {described}" if described else source,
         server_version=version,
         capabilities=capabilities_of(project, store),
         ready_seconds=time.perf_counter() - started,

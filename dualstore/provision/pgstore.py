@@ -36,6 +36,28 @@ def server_version(conn: Any) -> str:
     return f"PostgreSQL {version}"
 
 
+#: the database's collation columns, by server version (ICU as a database's default
+#: collation exists from PostgreSQL 15; its locale column was renamed in 17)
+_COLLATION = {
+    170000: "SELECT datlocprovider, datlocale, datcollate FROM pg_database",
+    150000: "SELECT datlocprovider, daticulocale, datcollate FROM pg_database",
+}
+_LIBC_COLLATION = "SELECT 'c', NULL, datcollate FROM pg_database"
+
+
+def collation(conn: Any) -> str:
+    """How the database sorts text, e.g. "ICU en-US" or "libc C.UTF-8 (ICU needs >= 15)"."""
+    version = int(conn.execute("SHOW server_version_num").fetchone()[0])
+    query = next((q for v, q in sorted(_COLLATION.items(), reverse=True) if version >= v), None)
+    sql = (query or _LIBC_COLLATION) + " WHERE datname = current_database()"
+    provider, icu_locale, collate = conn.execute(sql).fetchone()
+    conn.rollback()
+    if provider == "i":
+        return f"ICU {icu_locale}"
+    note = "" if query else " (ICU as the database collation needs PostgreSQL >= 15)"
+    return f"libc {collate}{note}"
+
+
 def applied_migrations(conn: Any) -> set[str]:
     from psycopg import sql
 

@@ -253,7 +253,7 @@ class PostgresProvisioner:
                 # before "Zebra"), unlike the C-ordered default: text ordering that leaks
                 # into SQL then fails on this leg instead of passing by luck.
                 url = create_database(server.url, "dualstore", icu_locale=THROWAWAY_COLLATION)
-                source = f"{server.description}, collation ICU {THROWAWAY_COLLATION}"
+                source = server.description
             cleanups.append(RunLock(url, run_id).release)
             cleanups.append(lambda: drop_run_schemas(url, run_id))
             # the probe store: proves the role may create schemas (every worker needs one)
@@ -311,6 +311,9 @@ class PostgresProvisioner:
 
     def server_version(self, conn: Any) -> str:
         return pgstore.server_version(conn)
+
+    def describe(self, conn: Any) -> str:
+        return f"collation {pgstore.collation(conn)}"
 
     def applied_migrations(self, conn: Any) -> set[str]:
         return pgstore.applied_migrations(conn)

@@ -78,6 +78,9 @@ class SqliteProvisioner:
     def server_version(self, conn: Any) -> str:
         return f"SQLite {conn.execute('SELECT sqlite_version()').fetchone()[0]}"
 
+    def describe(self, conn: Any) -> str:
+        return ""
+
     def applied_migrations(self, conn: Any) -> set[str]:
         conn.execute(f"CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (name TEXT PRIMARY KEY)")
         conn.commit()

@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +32,10 @@ NOX_SESSIONS = {"tests-sqlite", "tests-postgres", "lint", "typecheck", "audit"}
 
 def load(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def load_pyproject() -> dict[str, Any]:
+    return dict(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")
@@ -84,23 +89,70 @@ def steps_running(job: dict[str, Any], text: str) -> list[dict[str, Any]]:
 
 
 # ----------------------------------------------------------------------------- workflow
-def test_matrix_runs_each_backend_without_fail_fast(workflow: dict[str, Any]) -> None:
+def legs(workflow: dict[str, Any]) -> list[dict[str, str]]:
+    return list(workflow["jobs"]["tests"]["strategy"]["matrix"]["leg"])
+
+
+def test_matrix_runs_each_backend_python_and_server_without_fail_fast(
+    workflow: dict[str, Any],
+) -> None:
     job = workflow["jobs"]["tests"]
     assert job["strategy"]["fail-fast"] is False
-    legs = job["strategy"]["matrix"]["include"]
-    assert {leg["backend"] for leg in legs} == {"sqlite", "postgres"}
-    assert steps_running(job, "nox -s tests-${{ matrix.backend }}")
-    postgres = [leg for leg in legs if leg["backend"] == "postgres"]
-    with_url = [leg for leg in postgres if leg.get("postgres-url")]
-    without_url = [leg for leg in postgres if not leg.get("postgres-url")]
-    assert len(with_url) == 1, "one postgres leg uses the service container's URL"
-    assert len(without_url) == 1, "one postgres leg starts a throwaway server"
+    all_legs = legs(workflow)
+    assert {leg["backend"] for leg in all_legs} == {"sqlite", "postgres"}
+    (run,) = steps_running(job, "nox --force-python")
+    assert 'tests-$BACKEND" -- --splits "$SHARDS" --group "$SHARD"' in run["run"]
+    assert run["env"]["BACKEND"] == "${{ matrix.leg.backend }}"
+    # every Python the project declares, and PostgreSQL 14 to 18 from service containers
+    classifiers = load_pyproject()["project"]["classifiers"]
+    declared = {c.rsplit(" :: ", 1)[1] for c in classifiers if re.search(r"Python :: 3\.\d+$", c)}
+    assert {leg["python"] for leg in all_legs} == declared
+    service = [leg for leg in all_legs if leg["source"] == "service"]
+    assert sorted(leg["pg"] for leg in service) == ["14", "15", "16", "17", "18"]
+    assert [leg for leg in all_legs if leg["source"] == "throwaway"], "a throwaway-server leg"
     (install,) = [s for s in job["steps"] if "apt-get install" in str(s.get("run", ""))]
     assert "postgresql" in install["run"].split()
-    assert without_url[0]["postgres-source"] in install["if"]
+    assert "throwaway" in install["if"]
     (export,) = steps_running(job, "DUALSTORE_POSTGRES_URL=")
-    assert "matrix.postgres-url" in export["if"]
-    assert export["env"]["SERVICE_URL"] == "${{ matrix.postgres-url }}"
+    assert "service" in export["if"]
+
+
+def test_shards_are_one_setting_planned_once(workflow: dict[str, Any]) -> None:
+    plan = workflow["jobs"]["plan"]
+    (step,) = plan["steps"]
+    out = Path(os.environ.get("TMPDIR", "/tmp")) / f"plan-{os.getpid()}"
+    env = {**os.environ, "SHARDS": step["env"]["SHARDS"], "GITHUB_OUTPUT": str(out)}
+    subprocess.run(["bash", "-e", "-c", step["run"]], env=env, check=True)
+    outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    out.unlink()
+    count = int(step["env"]["SHARDS"])
+    assert outputs == {
+        "shards": f"[{','.join(map(str, range(1, count + 1)))}]",
+        "count": str(count),
+    }
+    matrix = workflow["jobs"]["tests"]["strategy"]["matrix"]
+    assert matrix["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+    assert "plan" in workflow["jobs"]["tests"]["needs"]
+
+
+def test_service_collation_is_icu_where_the_server_has_it(workflow: dict[str, Any]) -> None:
+    for leg in legs(workflow):
+        if leg["source"] != "service":
+            continue
+        icu = "--locale-provider=icu --icu-locale=en-US"
+        assert leg["initdb"] == (icu if int(leg["pg"]) >= 15 else ""), leg
+    env = workflow["jobs"]["tests"]["services"]["postgres"]["env"]
+    assert env["POSTGRES_INITDB_ARGS"] == "${{ matrix.leg.initdb }}"
+
+
+def test_compose_sorts_text_as_the_ci_service_and_the_throwaway_server(
+    workflow: dict[str, Any], compose_service: dict[str, Any]
+) -> None:
+    from dualstore.provision import THROWAWAY_COLLATION  # noqa: PLC0415
+
+    args = compose_service["environment"]["POSTGRES_INITDB_ARGS"]
+    assert args == f"--locale-provider=icu --icu-locale={THROWAWAY_COLLATION}"
+    assert any(leg.get("initdb") == args for leg in legs(workflow))
 
 
 def test_service_container_has_a_health_check_and_serves_the_leg_url(
@@ -112,8 +164,7 @@ def test_service_container_has_a_health_check_and_serves_the_leg_url(
     flags = dict(zip(options[::2], options[1:][::2], strict=False))
     for flag in ("--health-cmd", "--health-interval", "--health-timeout", "--health-retries"):
         assert flag in flags, flag
-    (leg,) = [leg for leg in job["strategy"]["matrix"]["include"] if leg.get("postgres-url")]
-    url = urlsplit(leg["postgres-url"])
+    url = urlsplit(job["env"]["SERVICE_URL"])
     env = service["env"]
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == (url.username, url.password)
     assert env["POSTGRES_DB"] == url.path.lstrip("/")
@@ -122,7 +173,7 @@ def test_service_container_has_a_health_check_and_serves_the_leg_url(
     assert check[0] == "pg_isready"
     assert _option(check, "-U") == url.username
     assert _option(check, "-d") == url.path.lstrip("/")
-    assert leg["postgres-source"] in service["image"]
+    assert "matrix.leg.source == 'service'" in service["image"]
 
 
 def test_gate_needs_every_other_job_and_runs_always(workflow: dict[str, Any]) -> None:
@@ -155,11 +206,19 @@ def test_gate_step_fails_unless_every_result_is_success(
     assert (proc.returncode == 0) is passes, proc.stdout + proc.stderr
 
 
-def test_actions_are_pinned_to_full_versions(workflow: dict[str, Any]) -> None:
+def test_actions_are_pinned_to_commits_with_their_tag(workflow: dict[str, Any]) -> None:
     uses = [s["uses"] for job in workflow["jobs"].values() for s in job["steps"] if "uses" in s]
     assert uses
     for action in uses:
-        assert re.fullmatch(r"[\w.-]+/[\w.-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})", action), action
+        assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action), action
+    lines = [line for line in WORKFLOW.read_text().splitlines() if "uses:" in line]
+    for line in lines:
+        assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
+
+
+def test_dependabot_keeps_actions_and_python_dependencies_current() -> None:
+    config = load(REPO_ROOT / ".github" / "dependabot.yml")
+    assert {u["package-ecosystem"] for u in config["updates"]} == {"github-actions", "uv"}
 
 
 def test_uv_cache_in_every_job_that_installs(workflow: dict[str, Any]) -> None:
@@ -175,6 +234,9 @@ def test_run_directory_uploaded_when_tests_fail(workflow: dict[str, Any]) -> Non
     (upload,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
     assert upload["if"] == "failure()"
     assert upload["with"]["path"] == ".dualstore/runs/"
+    name = upload["with"]["name"]  # one artifact per leg and shard: none overwrites another
+    for part in ("matrix.leg.backend", "matrix.leg.source", "matrix.leg.pg", "matrix.shard"):
+        assert part in name, part
     assert upload["with"]["include-hidden-files"] is True  # .dualstore is a hidden directory
 
 
@@ -206,7 +268,10 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / ".github" / "workflows" / "ci.yml"
     broken.parent.mkdir(parents=True)
     text = WORKFLOW.read_text(encoding="utf-8")
-    broken.write_text(text.replace("needs: [tests,", "needs: [tests-gone,"), encoding="utf-8")
+    assert "needs: [plan, tests," in text
+    broken.write_text(
+        text.replace("needs: [plan, tests,", "needs: [plan, tests-gone,"), encoding="utf-8"
+    )
     proc = _actionlint(broken)
     assert proc.returncode != 0
     assert "tests-gone" in proc.stdout

@@ -4,10 +4,13 @@ skip); a backend that went away is named as such."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from dualstore import provision
 
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
@@ -67,9 +70,27 @@ def test_header_names_backend_version_and_source(inner: Inner, pg_url: str) -> N
         [
             "dualstore: run *; backends: sqlite, postgres; each worker's store is dualstore_*",
             "dualstore: sqlite: SQLite 3.*, files in */dualstore_*/sqlite, ready in * s",
-            "dualstore: postgres: PostgreSQL *, URL postgresql://*, ready in * s",
+            "dualstore: postgres: PostgreSQL *, URL postgresql://*, collation *, ready in * s",
         ]
     )
+
+
+@pytest.mark.parametrize("icu", [True, False], ids=["icu", "libc"])
+def test_header_reports_the_collation_the_database_has(
+    inner: Inner, pg_url: str, icu: bool
+) -> None:
+    """Text order differs between an ICU and a byte-order database: the header says which
+    one this run got, read from the server (not from what was asked for)."""
+    name = f"dualstore_test_coll_{'icu' if icu else 'libc'}_{os.getpid()}"
+    url = provision.create_database(pg_url, name, icu_locale="en-US" if icu else None)
+    try:
+        inner.pytester.makepyfile(test_one="def test_one(db):\n    pass\n")
+        result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": url})
+        assert result.ret == 0, result.stdout.str()
+        expected = "collation ICU en-US" if icu else "collation libc *"
+        result.stdout.fnmatch_lines([f"dualstore: postgres: PostgreSQL *, URL *, {expected}, *"])
+    finally:
+        provision.drop_database(pg_url, name)
 
 
 PASSWORD_CHECK = """

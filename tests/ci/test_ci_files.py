@@ -110,6 +110,8 @@ def test_matrix_runs_each_backend_python_and_server_without_fail_fast(
     service = [leg for leg in all_legs if leg["source"] == "service"]
     assert sorted(leg["pg"] for leg in service) == ["14", "15", "16", "17", "18"]
     assert [leg for leg in all_legs if leg["source"] == "throwaway"], "a throwaway-server leg"
+    assert [leg.get("tz") for leg in all_legs if leg.get("tz")] == ["America/St_Johns"]
+    assert run["env"]["TZ"] == "${{ matrix.leg.tz || 'UTC' }}"
     (install,) = [s for s in job["steps"] if "apt-get install" in str(s.get("run", ""))]
     assert "postgresql" in install["run"].split()
     assert "throwaway" in install["if"]

@@ -378,3 +378,21 @@ def test_health_check_is_a_valid_pg_isready_call(
         [pg_isready, *argv[1:], "--no-such-flag"], capture_output=True, text=True, check=False
     )
     assert bad.returncode == 3
+
+
+def _sessions_in(text: str, backends: set[str]) -> set[str]:
+    named = set(re.findall(r"nox(?: --force-python \S+)? -s \"?([\w$-]+)\"?", text))
+    expanded = {n.replace("$BACKEND", b) for n in named if "$BACKEND" in n for b in backends}
+    return {n for n in named if "$" not in n} | expanded
+
+
+def test_ci_run_and_the_workflow_run_the_same_nox_sessions(workflow: dict[str, Any]) -> None:
+    """One definition of the CI steps: what .ci/run runs here, the workflow runs there. The
+    one difference is by design: here `tests` runs the SQLite suites (with everything
+    else), there the sharded `tests-sqlite` legs do."""
+    backends = {leg["backend"] for leg in legs(workflow)}
+    local = _sessions_in((REPO_ROOT / ".ci" / "run").read_text(), backends)
+    runs = [str(s.get("run", "")) for job in workflow["jobs"].values() for s in job["steps"]]
+    remote = _sessions_in("\n".join(runs), backends)
+    assert local == {"lint", "typecheck", "audit", "tests", "tests-postgres"}
+    assert remote == local | {"tests-sqlite"}

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -15,6 +13,7 @@ import pytest
 
 from dualstore.outage import RECHECK_SECONDS
 from dualstore.runinfo import STORE_NAME_RE
+from tests.reaping import reap_cli
 
 if TYPE_CHECKING:
     from tests.faults.conftest import InnerRun, InnerRuns, PgServer
@@ -62,16 +61,6 @@ def recorded_failure(run: InnerRun) -> bool:
 
 def postgres_args(url: str, *extra: str) -> list[str]:
     return ["--backend", "postgres", "--postgres-url", url, "-p", "no:randomly", *extra]
-
-
-def reap_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dualstore.reap", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def store_schemas(server: PgServer) -> list[str]:

@@ -4,22 +4,16 @@ touch nothing and show no secret; an unreachable server is one clear line."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
+
+from tests.reaping import reap_cli
 
 SECRET = "s3cr3t-pw"
 
 
-def reap_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dualstore.reap", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PATH": "/usr/bin:/bin"},
-    )
+def reap(*args: str) -> subprocess.CompletedProcess[str]:
+    return reap_cli(*args, env={"PATH": "/usr/bin:/bin"})  # no DUALSTORE_URL of the run's
 
 
 @pytest.mark.parametrize(
@@ -34,7 +28,7 @@ def reap_cli(*args: str) -> subprocess.CompletedProcess[str]:
     ids=["no-url", "sqlite", "not-a-number", "negative", "malformed-url"],
 )
 def test_usage_errors_exit_2(argv: list[str], message: str) -> None:
-    done = reap_cli(*argv)
+    done = reap(*argv)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -43,7 +37,7 @@ def test_usage_errors_exit_2(argv: list[str], message: str) -> None:
 
 def test_an_unreachable_server_is_exit_1_without_the_password(closed_port: int) -> None:
     url = f"postgresql://u:{SECRET}@127.0.0.1:{closed_port}/db"
-    done = reap_cli("--url", url, "--connect-timeout", "0.5")
+    done = reap("--url", url, "--connect-timeout", "0.5")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "dualstore-reap: backend 'postgres' is unavailable" in done.stderr
     assert SECRET not in done.stdout + done.stderr

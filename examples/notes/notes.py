@@ -39,6 +39,16 @@ def notes_in(conn: Any, notebook: str) -> list[str]:
     return [row[0] for row in rows]
 
 
+def find_notes(conn: Any, pattern: str) -> list[str]:
+    """The bodies that match a LIKE pattern, case-insensitively on every backend (SQLite's
+    LIKE ignores ASCII case, PostgreSQL's does not: both sides are lowered)."""
+    rows = conn.execute(
+        _sql(conn, "SELECT body FROM notes WHERE lower(body) LIKE lower(%s) ORDER BY id"),
+        (pattern,),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def integrity_error(conn: Any) -> type[Exception]:
     """The DB-API module's IntegrityError for this connection (sqlite3's or psycopg's)."""
     error: type[Exception] = sys.modules[type(conn).__module__.split(".")[0]].IntegrityError

@@ -2,7 +2,7 @@
 worker's own migrated store, rolled back after each test."""
 
 import pytest
-from notes import add_note, add_notebook, count, integrity_error, notes_in
+from notes import add_note, add_notebook, count, find_notes, integrity_error, notes_in
 
 
 def test_notes_come_back_in_order(dualstore_db):
@@ -29,3 +29,15 @@ def test_committed_notes_are_seen_by_another_connection(dualstore_db, dualstore_
     dualstore_db.commit()  # the store is emptied after this test
     other = dualstore_backend.connect()
     assert notes_in(other, "shared") == ["visible"]
+
+
+def test_search_finds_the_same_notes_on_every_backend(dualstore_compare):
+    """One body, both backends, the results compared (`dualstore_compare`)."""
+
+    def search(db):
+        add_notebook(db, 1, "work")
+        add_note(db, 1, 1, "Work plan")
+        add_note(db, 2, 1, "holiday")
+        return find_notes(db, "work%")
+
+    assert dualstore_compare(search) == ["Work plan"]

@@ -119,7 +119,8 @@ def test_a_failure_prints_its_reproduce_lines(example: pytest.Pytester, pg_url: 
             "dualstore: postgres: 4 passed, 1 failed*",
             "reproduce with:",
             "  python -m pytest --replay=.dualstore/runs/*/order-gw*.txt",
-            "just the failing test:",
+            "just the failing tests (2), one by one:",
+            "*--dualstore-backend=*test_broken.py::test_broken*",
             "*--dualstore-backend=*test_broken.py::test_broken*",
         ]
     )
@@ -156,3 +157,38 @@ def test_a_project_that_does_not_opt_in_gets_plain_pytest(pytester: pytest.Pytes
     plain.assert_outcomes(passed=1)
     assert "dualstore" not in plain.stdout.str()
     assert not (pytester.path / ".dualstore").exists()
+
+
+def test_compare_catches_a_planted_difference_and_passes_once_fixed(
+    example: pytest.Pytester, pg_url: str
+) -> None:
+    """`dualstore_compare` runs one body on both backends in the same test. A search written
+    with a bare LIKE (case-insensitive on SQLite, case-sensitive on PostgreSQL) is caught,
+    with both sides shown; the example's own, lowered LIKE passes. The same error on both
+    (a foreign key, IntegrityError in both drivers) counts as agreement."""
+    example.makepyfile(
+        test_errors="""
+from notes import add_note
+
+def test_the_same_error_is_agreement(dualstore_compare):
+    dualstore_compare(lambda db: add_note(db, 1, 404, "orphan"))
+"""
+    )
+    fixed = run(example, "-n", "0", "--dualstore-postgres-url", pg_url)
+    assert fixed.ret == pytest.ExitCode.OK, fixed.stdout.str()
+    notes = example.path / "notes.py"
+    source = notes.read_text()
+    assert "WHERE lower(body) LIKE lower(%s)" in source
+    notes.write_text(source.replace("WHERE lower(body) LIKE lower(%s)", "WHERE body LIKE %s"))
+    planted = run(example, "-n", "2", "--dualstore-postgres-url", pg_url)
+    assert planted.ret == pytest.ExitCode.TESTS_FAILED
+    planted.stdout.fnmatch_lines(
+        [
+            "*dualstore_compare: the backends disagree",
+            "*  sqlite    ['Work plan']",
+            "*  postgres  []",
+        ]
+    )
+    failed = [line for line in planted.outlines if line.startswith("FAILED ")]
+    assert len(failed) == 1, failed
+    assert "test_search_finds_the_same_notes" in failed[0]

@@ -26,6 +26,9 @@ class Failure:
     worker: str | None
     #: the backend it ran on (None for a test that is not backend-parametrized)
     backend: str | None
+    #: where the test is: its file (relative to the rootdir) and 1-based line, if known
+    path: str | None = None
+    line: int | None = None
 
 
 def redacted(args: Sequence[str]) -> list[str]:

@@ -38,7 +38,7 @@ from typing import Any, Final
 
 import pytest
 
-from dualstore import environment
+from dualstore import environment, github
 from dualstore.commands import (
     RECORDED_SESSION_ENV,
     Failure,
@@ -260,7 +260,9 @@ class Reproducer:
             # Under xdist the controller's copy of a report names its worker as `node`.
             node = getattr(report, "node", None)
             worker = str(node.gateway.id) if node is not None else None
-            failure = Failure(report.nodeid, worker, backend_of(report))
+            path, lineno, _ = report.location
+            line = lineno + 1 if lineno is not None else None
+            failure = Failure(report.nodeid, worker, backend_of(report), path, line)
             if failure not in self.failures:  # a failed test and its teardown error: once
                 self.failures.append(failure)
 
@@ -280,7 +282,16 @@ class Reproducer:
         everything = "\n".join(self.reproduce_lines()) + "\n"
         (self.run_dir / REPRODUCE_FILE).write_text(everything, encoding="utf-8")
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        for line in self.reproduce_lines(cap=SHOWN_FAILURES):
+        shown = self.reproduce_lines(cap=SHOWN_FAILURES)
+        if github.on_github():
+            run = self.config.stash.get(RUN_INFO, None)
+            if run is not None:
+                github.write_summary(run, shown)
+            nox_session = os.environ.get(NOX_SESSION_ENV)
+            seed = self._seed_args()
+            singles = [self._single(nox_session, failure, seed) for failure in self.failures]
+            shown = [*github.error_annotations(self.failures, singles), *shown]
+        for line in shown:
             if reporter is not None:
                 reporter.write_line(line)
             else:  # -p no:terminal: still say it
@@ -292,7 +303,7 @@ class Reproducer:
         backend with the run's seed. With `cap`, at most that many of those, then where the
         rest are (reproduce.txt lists them all)."""
         nox_session = os.environ.get(NOX_SESSION_ENV)
-        seed = [f"--randomly-seed={self.seed}"] if self.seed is not None else ["-p", "no:randomly"]
+        seed = self._seed_args()
         if not self.failures:
             # Tests ran, none failed, yet the run failed (e.g. a selected backend ran no
             # test): the same invocation with the same seed (or replay) reproduces it.
@@ -317,6 +328,9 @@ class Reproducer:
             else (f"just the failing tests ({len(self.failures)}), one by one:")
         )
         return [*notes, "reproduce with:", f"  {replay}", heading, *singles]
+
+    def _seed_args(self) -> list[str]:
+        return [f"--randomly-seed={self.seed}"] if self.seed is not None else ["-p", "no:randomly"]
 
     def _single(self, nox_session: str | None, failure: Failure, seed: list[str]) -> str:
         if nox_session:

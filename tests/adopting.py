@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+#: the environment a temp project's run must not inherit from the outer run: the harness's
+#: settings, the outer xdist worker's identity, the outer nox session, and the CI runner's
+#: (on GitHub Actions an inner run would annotate the outer job and write its summary)
+OUTER_ENV_PREFIXES = ("DUALSTORE_", "PYTEST_XDIST_", "NOX_", "GITHUB_")
+
 #: a temp project's root conftest.py
 ADOPTING_CONFTEST = 'pytest_plugins = ["suites.plugin"]\n'
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.adopting import OUTER_ENV_PREFIXES
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notes"
 PLANTED = Path(__file__).parent / "planted"
-OUTER_ENV_PREFIXES = ("DUALSTORE_", "PYTEST_XDIST_", "NOX_")
 #: an extra test file that records, per test, where it ran (worker, backend, store)
 RECORDER = """
 import json, os, uuid

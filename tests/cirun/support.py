@@ -44,7 +44,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("DUALSTORE_", "PYTEST_", "NOX_"))
+        if not name.startswith(("DUALSTORE_", "PYTEST_", "NOX_", "GITHUB_"))
         and name not in ("VIRTUAL_ENV", "CI")
     }
     return env | extra

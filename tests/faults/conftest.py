@@ -26,12 +26,12 @@ import pytest
 
 from dualstore import provision
 from dualstore.provision import pgbin
-from tests.adopting import adopt
+from tests.adopting import OUTER_ENV_PREFIXES, adopt
 
 USER = "app"
 PASSWORD = "faults-Secr3t"
 #: environment an inner run must not inherit from the outer one
-_OUTER_ENV_PREFIXES = ("DUALSTORE_", "PYTEST_XDIST_", "NOX_")
+_OUTER_ENV_PREFIXES = OUTER_ENV_PREFIXES
 
 
 def _free_port() -> int:

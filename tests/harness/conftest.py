@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 
 from dualstore import provision
-from tests.adopting import REPO_ADDOPTS, adopt
+from tests.adopting import OUTER_ENV_PREFIXES, REPO_ADDOPTS, adopt
 
 #: environment the inner runs must not inherit from the outer one: the harness's settings,
 #: the outer xdist worker's identity, the outer nox session (the plugin would print nox
 #: commands and record that session)
-_OUTER_ENV_PREFIXES = ("DUALSTORE_", "PYTEST_XDIST_", "NOX_")
+_OUTER_ENV_PREFIXES = OUTER_ENV_PREFIXES
 _OUTER_ENV = ("PYTEST_ADDOPTS",)
 RUN_ID_RE = re.compile(r"dualstore: run (\d{8}T\d{6}_[0-9a-f]{4});")
 

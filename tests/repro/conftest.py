@@ -10,6 +10,8 @@ import os
 
 import pytest
 
+from tests.adopting import OUTER_ENV_PREFIXES
+
 PROJECT_INI = """
 [tool.pytest.ini_options]
 pythonpath = ["."]
@@ -23,7 +25,7 @@ def repro_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) ->
     (pytest-replay names its files after PYTEST_XDIST_WORKER), not inside a nox session
     (the plugin would print nox commands), no harness settings."""
     for name in list(os.environ):
-        if name.startswith(("PYTEST_XDIST_", "DUALSTORE_", "NOX_")) or name == "PYTEST_ADDOPTS":
+        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
             monkeypatch.delenv(name)
     pytester.makepyprojecttoml(PROJECT_INI)
     return pytester

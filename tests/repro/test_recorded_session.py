@@ -10,7 +10,7 @@ import shlex
 
 import pytest
 
-from tests.adopting import adopt
+from tests.adopting import OUTER_ENV_PREFIXES, adopt
 
 FAILING = """
 def test_fails():
@@ -66,7 +66,7 @@ def test_a_backend_test_of_the_full_suite_stays_in_the_full_session(
     # A backend test of a `nox -s tests` run may live under tests/ and need what only the
     # full session installs (the audit's sqlglot, the linters): `tests-<backend>` lacks it.
     for name in list(os.environ):
-        if name.startswith(("DUALSTORE_", "PYTEST_XDIST_", "NOX_")) or name == "PYTEST_ADDOPTS":
+        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
             monkeypatch.delenv(name)
     monkeypatch.setenv("NOX_CURRENT_SESSION", "tests")
     monkeypatch.setenv("DUALSTORE_NOX_SESSION", "tests")

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.adopting import adopt
+from tests.adopting import OUTER_ENV_PREFIXES, adopt
 
 BACKEND_TESTS = """
 from storage.api import WriteContext
@@ -29,7 +29,7 @@ def test_sees_its_own_write(db):
 @pytest.fixture
 def harness_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     for name in list(os.environ):
-        if name.startswith(("DUALSTORE_", "PYTEST_XDIST_", "NOX_")) or name == "PYTEST_ADDOPTS":
+        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
             monkeypatch.delenv(name)
     pytester.makepyfile(test_backend=BACKEND_TESTS)
     adopt(pytester)

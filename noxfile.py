@@ -233,7 +233,7 @@ def _recorded_session(session: nox.Session, order_file: Path) -> str:
 def flake_hunt(session: nox.Session) -> None:
     """Rerun tests with new seeds and worker counts until one fails; print its reproduce line.
 
-    `nox -s flake-hunt -- [--max-runs N] [--workers 2,4,auto] [test ids]` (env
+    `nox -s flake-hunt -- [--max-runs N] [--workers 0,2,4,auto] [test ids]` (env
     DUALSTORE_FLAKE_MAX_RUNS); other args go to pytest, e.g. `--backend sqlite`."""
     _install(session, TOOLS)
     args, env = _urls_to_env(session.posargs, URL_ARGS)

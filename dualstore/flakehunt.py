@@ -1,6 +1,6 @@
 """Hunt a flaky test: run pytest again and again with new seeds and worker counts.
 
-    python -m dualstore.flakehunt [--max-runs N] [--workers 2,4,auto]
+    python -m dualstore.flakehunt [--max-runs N] [--workers 0,2,4,auto]
                                         [--first-seed S] [pytest args or test ids …]
 
 Run ``i`` uses seed ``first_seed + i`` and the ``i``-th worker count (cycling), so both the
@@ -23,7 +23,9 @@ from collections.abc import Sequence
 
 MAX_RUNS_ENV = "DUALSTORE_FLAKE_MAX_RUNS"
 DEFAULT_MAX_RUNS = 20
-DEFAULT_WORKERS = ("2", "4", "auto")
+#: one process first: two tests on two workers never meet, so an order-dependent pair is
+#: only found where one worker runs both
+DEFAULT_WORKERS = ("0", "2", "4", "auto")
 #: pytest's exit status when tests failed; any other non-zero status is not a flake
 TESTS_FAILED = 1
 REPRODUCE_MARK = "reproduce with:"
@@ -45,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers",
         default=",".join(DEFAULT_WORKERS),
-        help="comma-separated xdist worker counts to cycle through; 0 = no xdist "
+        help="comma-separated xdist worker counts, each given an equal block of runs (new "
+        "seeds within a block), in this order; 0 = no xdist "
         f"[default {','.join(DEFAULT_WORKERS)}]",
     )
     parser.add_argument(
@@ -91,7 +94,8 @@ def hunt(max_runs: int, workers: Sequence[str], first_seed: int, pytest_args: Se
     """Run until a failure (returns 1), a broken run (its status) or the limit (returns 0)."""
     for run in range(max_runs):
         seed = first_seed + run
-        count = workers[run % len(workers)]
+        # the seed varies first: the runs go to the worker counts in blocks, in order
+        count = workers[min(run * len(workers) // max_runs, len(workers) - 1)]
         command = pytest_command(seed, count, pytest_args)
         started = time.monotonic()
         result = subprocess.run(  # noqa: S603 - our interpreter, the user's own pytest args

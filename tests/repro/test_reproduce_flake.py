@@ -120,3 +120,24 @@ def test_hunted_flake_fails_the_same_way_when_replayed(flaky_project: Path) -> N
     alone = run(printed_command(block, "just the failing test:"), flaky_project)
     assert alone.returncode == 0, alone.stdout + alone.stderr
     assert "1 passed" in alone.stdout
+
+
+POLLUTED_PAIR = {
+    "shared": "STATE = []\n",
+    "test_polluter": "import shared\n\ndef test_polluter():\n    shared.STATE.append(1)\n",
+    "test_victim": "import shared\n\ndef test_victim():\n    assert shared.STATE == []\n",
+}
+
+
+def test_the_default_hunt_finds_an_order_dependent_pair(repro_project: pytest.Pytester) -> None:
+    """Two tests in two modules: on two workers they never meet. The default hunt tries
+    one process first, with new seeds, and so finds the pair."""
+    repro_project.makepyfile(**POLLUTED_PAIR)
+    hunt = run(
+        [sys.executable, "-m", "dualstore.flakehunt", "--max-runs", "8", "--first-seed", "1"],
+        repro_project.path,
+    )
+    assert hunt.returncode == 1, hunt.stdout + hunt.stderr
+    progress = [line for line in hunt.stdout.splitlines() if line.startswith("flake-hunt: run ")]
+    assert all(" -n 0:" in line for line in progress), progress  # found in the -n 0 block
+    assert "test_victim.py::test_victim" in hunt.stdout

@@ -1,4 +1,5 @@
-"""The storage API: the `Database` protocol, its records and its enums.
+"""The storage API: the `Database` protocol and the backend enums; the records and their
+enums are in `storage.records`, re-exported here.
 
 Records are frozen dataclasses; enums are `StrEnum`s whose values are what the database
 stores. Timestamps are timezone-aware UTC `datetime`s with microsecond precision; JSON
@@ -12,67 +13,88 @@ every content row records the last writer (`Provenance`).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-JsonObject = dict[str, Any]
+from storage.records import (
+    MAX_JOB_LIST_LIMIT,
+    ActorKind,
+    AiJob,
+    Block,
+    BlockUpdate,
+    Canvas,
+    CanvasEdge,
+    CanvasGraph,
+    CanvasNode,
+    Document,
+    IndexRebuildReport,
+    JobFilter,
+    JobState,
+    JsonObject,
+    MigrationStatus,
+    NewAiJob,
+    NewBlock,
+    NewCanvasEdge,
+    NewCanvasNode,
+    NodeExecution,
+    NodeStatus,
+    Provenance,
+    PruneReport,
+    SearchHit,
+    WorkflowRun,
+    WorkflowStatus,
+    Workspace,
+    WorkspaceCounters,
+    WriteContext,
+    new_id,
+)
 
-
-def new_id() -> str:
-    """A fresh application-generated ID (UUID4 text)."""
-    return str(uuid.uuid4())
+#: the records and their enums live in storage.records; this module re-exports them
+__all__ = [
+    "MAX_JOB_LIST_LIMIT",
+    "ActorKind",
+    "AiJob",
+    "Backend",
+    "Block",
+    "BlockUpdate",
+    "Canvas",
+    "CanvasEdge",
+    "CanvasGraph",
+    "CanvasNode",
+    "Capability",
+    "Database",
+    "Document",
+    "IndexRebuildReport",
+    "JobFilter",
+    "JobState",
+    "JsonObject",
+    "MigrationStatus",
+    "NewAiJob",
+    "NewBlock",
+    "NewCanvasEdge",
+    "NewCanvasNode",
+    "NodeExecution",
+    "NodeStatus",
+    "Provenance",
+    "PruneReport",
+    "SearchHit",
+    "Transaction",
+    "WorkflowRun",
+    "WorkflowStatus",
+    "Workspace",
+    "WorkspaceCounters",
+    "WriteContext",
+    "iter_protocol_methods",
+    "new_id",
+]
 
 
 class Backend(StrEnum):
     SQLITE = "sqlite"
     POSTGRES = "postgres"
-
-
-class ActorKind(StrEnum):
-    HUMAN = "human"
-    AI = "ai"
-    SYSTEM = "system"
-
-
-class JobState(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def terminal(self) -> bool:
-        return self in {JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED}
-
-
-class WorkflowStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def terminal(self) -> bool:
-        return self in {WorkflowStatus.COMPLETED, WorkflowStatus.FAILED, WorkflowStatus.CANCELLED}
-
-
-class NodeStatus(StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-    @property
-    def terminal(self) -> bool:
-        return self in {NodeStatus.COMPLETED, NodeStatus.FAILED, NodeStatus.SKIPPED}
 
 
 class Capability(StrEnum):
@@ -84,293 +106,6 @@ class Capability(StrEnum):
     SERVER = "server"
     #: data survives `close()` and a new `connect()` to the same URL
     PERSISTENT = "persistent"
-
-
-# --------------------------------------------------------------------------- write guard
-
-
-@dataclass(frozen=True, slots=True)
-class WriteContext:
-    """Who performs a content write. AI writes must name both a job and a workflow run."""
-
-    actor_kind: ActorKind
-    actor_id: str | None = None
-    job_id: str | None = None
-    workflow_id: str | None = None
-
-    @classmethod
-    def human(cls, actor_id: str) -> WriteContext:
-        return cls(ActorKind.HUMAN, actor_id=actor_id)
-
-    @classmethod
-    def system(cls, actor_id: str | None = None) -> WriteContext:
-        return cls(ActorKind.SYSTEM, actor_id=actor_id)
-
-    @classmethod
-    def ai(
-        cls,
-        actor_id: str | None = None,
-        *,
-        job_id: str | None = None,
-        workflow_id: str | None = None,
-    ) -> WriteContext:
-        return cls(ActorKind.AI, actor_id=actor_id, job_id=job_id, workflow_id=workflow_id)
-
-
-@dataclass(frozen=True, slots=True)
-class Provenance:
-    """The last write to a content row: who, under which job/workflow, which edit event."""
-
-    actor_kind: ActorKind
-    actor_id: str | None
-    job_id: str | None
-    workflow_id: str | None
-    edit_event_id: str
-
-
-# --------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True, slots=True)
-class Workspace:
-    id: str
-    name: str
-    created_at: datetime
-    updated_at: datetime
-    provenance: Provenance
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    id: str
-    workspace_id: str
-    title: str
-    created_at: datetime
-    updated_at: datetime
-    provenance: Provenance
-
-
-@dataclass(frozen=True, slots=True)
-class Block:
-    id: str
-    document_id: str
-    sequence: int
-    kind: str
-    raw_content: str
-    display_content: str
-    derived_content: JsonObject
-    created_at: datetime
-    updated_at: datetime
-    provenance: Provenance
-
-
-@dataclass(frozen=True, slots=True)
-class NewBlock:
-    """Input for `create_block` / `replace_blocks`.
-
-    `display_content` defaults to `raw_content`; `derived_content` defaults to `{}`;
-    `sequence` defaults to one past the document's current last block (for
-    `replace_blocks`: the position in the given list).
-    """
-
-    kind: str
-    raw_content: str
-    display_content: str | None = None
-    derived_content: JsonObject | None = None
-    sequence: int | None = None
-    id: str = field(default_factory=new_id)
-
-
-@dataclass(frozen=True, slots=True)
-class BlockUpdate:
-    """Fields to change on a block; `None` = unchanged. All `None` is a `ValidationError`."""
-
-    kind: str | None = None
-    raw_content: str | None = None
-    display_content: str | None = None
-    derived_content: JsonObject | None = None
-    sequence: int | None = None
-
-    def is_empty(self) -> bool:
-        return all(
-            value is None
-            for value in (
-                self.kind,
-                self.raw_content,
-                self.display_content,
-                self.derived_content,
-                self.sequence,
-            )
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Canvas:
-    id: str
-    workspace_id: str
-    title: str
-    created_at: datetime
-    updated_at: datetime
-    provenance: Provenance
-
-
-@dataclass(frozen=True, slots=True)
-class CanvasNode:
-    """A node on a canvas. Positions are integers (exact on both backends)."""
-
-    id: str
-    canvas_id: str
-    kind: str
-    x: int
-    y: int
-    data: JsonObject
-    provenance: Provenance
-
-
-@dataclass(frozen=True, slots=True)
-class CanvasEdge:
-    id: str
-    canvas_id: str
-    source_node_id: str
-    target_node_id: str
-    label: str | None
-    provenance: Provenance
-
-
-@dataclass(frozen=True, slots=True)
-class NewCanvasNode:
-    kind: str
-    x: int = 0
-    y: int = 0
-    data: JsonObject = field(default_factory=dict)
-    id: str = field(default_factory=new_id)
-
-
-@dataclass(frozen=True, slots=True)
-class NewCanvasEdge:
-    source_node_id: str
-    target_node_id: str
-    label: str | None = None
-    id: str = field(default_factory=new_id)
-
-
-@dataclass(frozen=True, slots=True)
-class CanvasGraph:
-    """A canvas with its nodes and edges (nodes and edges ordered by id)."""
-
-    canvas: Canvas
-    nodes: tuple[CanvasNode, ...]
-    edges: tuple[CanvasEdge, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AiJob:
-    id: str
-    workspace_id: str | None
-    kind: str
-    state: JobState
-    inputs: JsonObject
-    outputs: JsonObject | None
-    error: str | None
-    pinned: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class NewAiJob:
-    """Input for `create_ai_job`; the state of a new job is always `queued`."""
-
-    kind: str
-    workspace_id: str | None = None
-    inputs: JsonObject = field(default_factory=dict)
-    pinned: bool = False
-    id: str = field(default_factory=new_id)
-
-
-MAX_JOB_LIST_LIMIT = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class JobFilter:
-    """Filters for `list_ai_jobs`; results are newest first, at most `limit` (1..1000)."""
-
-    state: JobState | None = None
-    kind: str | None = None
-    workspace_id: str | None = None
-    created_from: datetime | None = None  # inclusive
-    created_to: datetime | None = None  # exclusive
-    limit: int = 100
-
-
-@dataclass(frozen=True, slots=True)
-class WorkflowRun:
-    id: str
-    job_id: str
-    status: WorkflowStatus
-    error: str | None
-    created_at: datetime
-    updated_at: datetime
-    last_heartbeat: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class NodeExecution:
-    id: str
-    workflow_run_id: str
-    node_id: str
-    status: NodeStatus
-    inputs: JsonObject
-    outputs: JsonObject | None
-    error: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class PruneReport:
-    """What `prune_ai_jobs` deleted (or, with `dry_run`, would delete)."""
-
-    cutoff: datetime
-    min_versions: int
-    dry_run: bool
-    deleted_job_ids: tuple[str, ...]
-    spared_pinned: int
-    spared_recent: int
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    block_id: str
-    document_id: str
-    workspace_id: str
-    matched_tokens: int
-
-
-@dataclass(frozen=True, slots=True)
-class WorkspaceCounters:
-    """Derived counters of a workspace (rebuildable from canonical rows)."""
-
-    workspace_id: str
-    document_count: int
-    block_count: int
-    canvas_count: int
-    job_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class MigrationStatus:
-    version: int
-    name: str
-    applied_at: datetime | None  # None = pending
-
-
-@dataclass(frozen=True, slots=True)
-class IndexRebuildReport:
-    blocks_indexed: int
-    tokens_written: int
-    workspaces_counted: int
 
 
 # --------------------------------------------------------------------------- the protocol

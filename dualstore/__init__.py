@@ -18,8 +18,12 @@ The package, by job:
     state        per-process state (`Harness`), runinfo: the run's id, worker and tallies
     provision/   one module per backend (sqlite, postgres), the registry, admin SQL,
                  error classification, server binaries
-    reporting    the header and the per-backend summary
-    repro, outage, tempdirs, flakehunt, reap: replays, outages, temp dirs, tools
+    compare      dualstore_compare: one body on every backend, the results compared
+    reporting    the header and the per-backend summary; github: the same on GitHub Actions
+    repro        run.json, replays, the reproduce lines (commands.py builds them;
+                 environment.py records what a replay needs)
+    shards       pytest-split shards, independent of the seed
+    outage, tempdirs, flakehunt, reap: outages, temp dirs, tools
     errors       the harness's own exceptions
 """
 

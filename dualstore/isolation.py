@@ -19,7 +19,7 @@ has no TRUNCATE at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -30,13 +30,13 @@ from dualstore.runinfo import BackendInfo
 
 
 def gone_in(
-    exc: BaseException | None, kinds: tuple[type[BaseException], ...]
+    exc: BaseException | None, is_gone: Callable[[BaseException], bool]
 ) -> BaseException | None:
     """`exc` or the first exception in its chain that means "the backend went away": the
-    harness's `BackendGone`, or one of `kinds` (the drivers' and the project's)."""
+    harness's `BackendGone`, or one that `is_gone` says so of (the drivers', the project's)."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, (BackendGone, *kinds)):
+        if isinstance(exc, BackendGone) or is_gone(exc):
             return exc
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__

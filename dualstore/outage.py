@@ -84,8 +84,7 @@ class OutageBreaker:
         if call.excinfo is None or backend is None or backend in self.down:
             return report
         harness = self.config.stash.get(HARNESS, None)
-        kinds = harness.gone_errors if harness is not None else ()
-        unavailable = gone_in(call.excinfo.value, kinds)
+        unavailable = gone_in(call.excinfo.value, harness.is_gone) if harness is not None else None
         server = self._server(backend)
         if unavailable is not None and server is not None and not self._answers(server):
             summary = " ".join(str(unavailable).split())[:200]

@@ -43,7 +43,7 @@ from dualstore.runinfo import (
     RunInfo,
     new_run_id,
 )
-from dualstore.state import HARNESS, Harness, gone_errors
+from dualstore.state import HARNESS, Harness
 from dualstore.tempdirs import RunTempDir, reap_temp_dirs
 
 #: the fixtures live in their own module, registered with this plugin
@@ -126,7 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.import_plugin(REPRO_PLUGIN)
     cfg = options.load(config)
     run.backends = cfg.backends
-    config.stash[HARNESS] = Harness(cfg, run, project, gone_errors=gone_errors(cfg, project))
+    config.stash[HARNESS] = Harness(cfg, run, project)
     shards.configure(config)
     config.pluginmanager.register(Reporter(config), "dualstore-reporter")
 
@@ -264,11 +264,7 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    gone = (
-        gone_in(call.excinfo.value, item.config.stash[HARNESS].gone_errors)
-        if call.excinfo
-        else None
-    )
+    gone = gone_in(call.excinfo.value, item.config.stash[HARNESS].is_gone) if call.excinfo else None
     if gone is not None:
         kind = type(gone)
         report.user_properties.append(

@@ -30,15 +30,13 @@ class Harness:
     warnings: list[str] = field(default_factory=list)
     #: backend -> seconds each worker took to create and migrate its store
     setup_seconds: dict[str, list[float]] = field(default_factory=dict)
-    #: the exceptions that mean "the backend went away" (see `gone_errors`)
-    gone_errors: tuple[type[BaseException], ...] = ()
 
-
-def gone_errors(cfg: HarnessConfig, project: Project) -> tuple[type[BaseException], ...]:
-    """The exceptions that mean "the backend went away": the project's, and the drivers'
-    of the selected backends."""
-    drivers = tuple(e for name in cfg.backends for e in PROVISIONERS[name].gone_errors())
-    return (*project.unavailable, *drivers)
+    def is_gone(self, exc: BaseException) -> bool:
+        """Whether `exc` means "the backend went away": one of the project's exceptions, or
+        a driver error that a selected backend's provisioner reads so."""
+        if isinstance(exc, self.project.unavailable):
+            return True
+        return any(PROVISIONERS[name].is_gone(exc) for name in self.cfg.backends)
 
 
 HARNESS: Final = pytest.StashKey[Harness]()

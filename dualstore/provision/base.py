@@ -89,8 +89,9 @@ class Provisioner(Protocol):
     def empty_tables(self, conn: Any, tables: Sequence[str]) -> None:
         """Delete every row of `tables`, in this order, and commit."""
 
-    def gone_errors(self) -> tuple[type[BaseException], ...]:
-        """The driver's exceptions that mean the server went away."""
+    def is_gone(self, exc: BaseException) -> bool:
+        """Whether `exc`, a driver's error, means the server went away (not, say, a
+        statement timeout, which the same driver class may also cover)."""
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -42,6 +43,9 @@ from dualstore.tempdirs import RunTempDir
 from storage.errors import ValidationError
 from storage.url import parse_url, redact
 
+#: SQLSTATEs of a server that is going away: admin_shutdown, crash_shutdown,
+#: cannot_connect_now
+GONE_STATES: Final = frozenset({"57P01", "57P02", "57P03"})
 #: the throwaway server's database sorts text by this ICU locale (not by code points)
 THROWAWAY_COLLATION: Final = "en-US"
 #: a throwaway server exists only for tests: durability off makes it several times faster
@@ -327,9 +331,11 @@ class PostgresProvisioner:
     def empty_tables(self, conn: Any, tables: Sequence[str]) -> None:
         pgstore.empty_tables(conn, tables)
 
-    def gone_errors(self) -> tuple[type[BaseException], ...]:
-        if importlib.util.find_spec("psycopg") is None:
-            return ()
-        import psycopg
-
-        return (psycopg.OperationalError,)
+    def is_gone(self, exc: BaseException) -> bool:
+        psycopg = sys.modules.get("psycopg")  # not imported: no psycopg error to look at
+        if psycopg is None or not isinstance(exc, psycopg.OperationalError):
+            return False
+        # no SQLSTATE: the connection itself failed or broke; class 08: a connection
+        # exception; 57P01-03: the server is shutting down or cannot take connections
+        state = getattr(exc, "sqlstate", None)
+        return state is None or state.startswith("08") or state in GONE_STATES

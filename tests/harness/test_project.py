@@ -114,3 +114,19 @@ def test_a_project_with_a_missing_migrations_directory_is_refused(tmp_path: Path
 def test_a_marker_alias_must_name_a_harness_marker() -> None:
     with pytest.raises(ValueError, match=r"'slow' is not a dualstore marker"):
         Project(marker_aliases={"quick": "slow"})
+
+
+def test_postgres_tells_a_lost_server_from_a_query_error(closed_port: int) -> None:
+    """A raw psycopg error counts as "the backend went away" only when the connection is
+    the cause: a statement timeout is an OperationalError too, and must not count."""
+    import psycopg  # noqa: PLC0415, TID251 - the driver's own errors are what is read here
+
+    provisioner = PROVISIONERS["postgres"]
+    with pytest.raises(psycopg.OperationalError) as refused:  # a real refused connection
+        psycopg.connect(f"host=127.0.0.1 port={closed_port} dbname=x connect_timeout=2")
+    assert provisioner.is_gone(refused.value)
+    # the server's own SQLSTATEs, as psycopg raises them
+    assert provisioner.is_gone(psycopg.errors.AdminShutdown("terminating connection"))
+    assert not provisioner.is_gone(psycopg.errors.QueryCanceled("statement timeout"))
+    assert not provisioner.is_gone(psycopg.errors.UniqueViolation("duplicate key"))
+    assert not PROVISIONERS["sqlite"].is_gone(refused.value)

@@ -87,16 +87,22 @@ def _known(project: Project) -> str:
 
 def _register_markers(config: pytest.Config, project: Project) -> None:
     helps = {
-        COMMITS_MARKER: "the test gets a committing database (writes really commit; the "
-        "store is reset after the test) instead of a rolled-back transaction",
-        REQUIRES_MARKER: "(*capabilities): run only on backends that have every one of "
-        f"these capabilities{_known(project)}; on the others the test is deselected at "
-        "collection (never skipped)",
+        COMMITS_MARKER: (
+            "",
+            "the test gets a committing database (writes really commit; "
+            "the store is reset after the test) instead of a rolled-back transaction",
+        ),
+        REQUIRES_MARKER: (
+            "(*capabilities)",
+            "run only on backends that have every one of "
+            f"these capabilities{_known(project)}; on the others the test is deselected at "
+            "collection (never skipped)",
+        ),
     }
-    for marker, text in helps.items():
+    for marker, (args, text) in helps.items():
         for name in project.marker_names(marker):
             same = "" if name == marker else f" (alias of {marker})"
-            config.addinivalue_line("markers", f"{name}{same}: {text}")
+            config.addinivalue_line("markers", f"{name}{args}: {text}{same}")
 
 
 @pytest.hookimpl(tryfirst=True)

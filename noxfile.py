@@ -280,6 +280,8 @@ def lint(session: nox.Session) -> None:
     session.run("shellcheck", "nox", ".ci/run")
     session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", workflow)
     session.run("check-jsonschema", "--builtin-schema", "vendor.compose-spec", compose)
+    dependabot = ".github/dependabot.yml"
+    session.run("check-jsonschema", "--builtin-schema", "vendor.dependabot", dependabot)
 
 
 @nox.session

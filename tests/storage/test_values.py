@@ -1,11 +1,13 @@
-"""The value checks and the clock the backends share (storage.backends._values)."""
+"""The value checks, the clock and the index keys the backends share."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
 
 from storage.backends._values import MonotonicClock
+from storage.indexes import index_key
 
 
 def test_the_clock_is_utc_and_strictly_increasing() -> None:
@@ -32,3 +34,12 @@ def test_clocks_are_independent() -> None:
     late._last = datetime.now(UTC) + timedelta(hours=1)
     late.now()
     assert early.now() < late.now()
+
+
+def test_a_token_of_200_bytes_is_its_own_index_key_and_a_longer_one_a_digest() -> None:
+    # "é" is 2 bytes in UTF-8: the limit is in bytes, not characters
+    at_limit, past_limit = "é" * 100, "é" * 100 + "x"
+    assert index_key(at_limit) == at_limit
+    digest = index_key(past_limit)
+    assert digest == "#" + hashlib.sha256(past_limit.encode()).hexdigest()
+    assert index_key("x" * 201) != index_key("x" * 202)

@@ -812,3 +812,12 @@ def test_a_final_job_state_names_both_states(db: Database) -> None:
     with pytest.raises(Conflict, match=f"^{re.escape(expected)}$"):
         db.update_ai_job_state(job.id, JobState.RUNNING)
     assert db.get_ai_job(job.id) == job
+
+
+def test_a_taken_workspace_name_or_id_says_which(db: Database) -> None:
+    first = make_workspace(db, "taken")
+    with pytest.raises(Conflict, match=r"^a workspace with name 'taken' already exists$"):
+        db.create_workspace("taken", HUMAN)
+    with pytest.raises(Conflict, match=f"^a workspace with id {re.escape(repr(first.id))} already"):
+        db.create_workspace("free", HUMAN, id=first.id)
+    assert db.list_workspaces() == [first]

@@ -7,7 +7,11 @@ refusal names the URL (redacted), the cause and the fix.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
@@ -26,6 +30,7 @@ from storage.url import build_url, parse_url, redact
         ({"host": "h", "dbname": "db"}, None, "postgresql://h/db"),
         ({"host": "h"}, None, "postgresql://h/"),
         ({"user": "me@corp", "host": "h", "dbname": "db"}, None, "postgresql://me%40corp@h/db"),
+        ({"user": "a/b", "host": "h", "dbname": "db"}, None, "postgresql://a%2Fb@h/db"),
         # a password without a user name keeps its place after the ':'
         (
             {"password": "p@ss:/", "host": "h", "dbname": "db"},
@@ -208,3 +213,34 @@ def test_a_refused_url_says_why_word_for_word(url: str, message: str) -> None:
 def test_sqlite_paths_and_their_redacted_form(url: str, path: str, shown: str) -> None:
     parsed = parse_url(url)
     assert (parsed.path, parsed.redacted) == (path, shown)
+
+
+def test_without_psycopg_a_postgres_url_is_kept_as_written_minus_its_schema() -> None:
+    # Without psycopg nobody reads the URL for libpq: `conninfo` is the URL itself, minus
+    # `schema`, and its secrets are known for scrubbing. (Parsed here too, in this process,
+    # for comparison; the subprocess has psycopg blocked.)
+    url = "postgresql://u:p%40ss@h/db?schema=app&sslmode=disable"
+    with_psycopg = parse_url(url)
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        sys.modules["psycopg"] = None
+        sys.modules["psycopg_pool"] = None
+        import storage
+        parsed = storage.parse_url({url!r})
+        print(json.dumps([parsed.backend, parsed.redacted, parsed.conninfo, parsed.schema,
+                          parsed.password, list(parsed.secrets)]))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [
+        "postgres",
+        with_psycopg.redacted,
+        "postgresql://u:p%40ss@h/db?sslmode=disable",
+        "app",
+        "p@ss",
+        ["p%40ss", "p@ss"],
+    ]

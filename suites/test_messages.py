@@ -26,7 +26,7 @@ from storage.api import (
     WorkflowStatus,
     WriteContext,
 )
-from storage.errors import Conflict, NotFound, StorageError, ValidationError
+from storage.errors import Conflict, GuardError, NotFound, StorageError, ValidationError
 from suites._factories import (
     HUMAN,
     make_blocks,
@@ -49,6 +49,11 @@ NOT_UNICODE = (
 )
 #: the earliest datetime, one hour east of UTC: it has no UTC equivalent
 EARLIEST_PLUS_ONE = datetime.min.replace(tzinfo=timezone(timedelta(hours=1)))
+
+SILENT_FIX = (
+    "(a silent edit): an AI write must name both its job and its workflow run; pass "
+    "WriteContext.ai(actor_id, job_id=..., workflow_id=...)"
+)
 
 Call = Callable[[Database], object]
 
@@ -790,6 +795,41 @@ REFUSALS: dict[str, tuple[Call, type[StorageError], str]] = {
         f"cutoff {EARLIEST_PLUS_ONE!r} is out of range in UTC",
     ),
     # ----------------------------------------------------------------- write guard
+    "guard-not-a-context": (
+        lambda db: db.create_workspace("w", "human"),  # type: ignore[arg-type]
+        ValidationError,
+        "ctx must be a WriteContext, not str",
+    ),
+    "guard-actor-id": (
+        lambda db: db.create_workspace("w", WriteContext.human(5)),  # type: ignore[arg-type]
+        ValidationError,
+        "ctx.actor_id must be a string, not int",
+    ),
+    "guard-job-id": (
+        lambda db: db.create_workspace("w", WriteContext.ai("m", job_id=5, workflow_id="r")),  # type: ignore[arg-type]
+        ValidationError,
+        "ctx.job_id must be a string, not int",
+    ),
+    "guard-workflow-id": (
+        lambda db: db.create_workspace("w", WriteContext.ai("m", job_id="j", workflow_id=5)),  # type: ignore[arg-type]
+        ValidationError,
+        "ctx.workflow_id must be a string, not int",
+    ),
+    "guard-ai-names-neither": (
+        lambda db: db.create_workspace("w", WriteContext.ai("m")),
+        GuardError,
+        f"refused an AI content write without job_id and workflow_id {SILENT_FIX}",
+    ),
+    "guard-ai-names-no-job": (
+        lambda db: db.create_workspace("w", WriteContext.ai("m", workflow_id="r")),
+        GuardError,
+        f"refused an AI content write without job_id {SILENT_FIX}",
+    ),
+    "guard-ai-names-a-blank-run": (
+        lambda db: db.create_workspace("w", WriteContext.ai("m", job_id="j", workflow_id=" ")),
+        GuardError,
+        f"refused an AI content write without workflow_id {SILENT_FIX}",
+    ),
     "guard-actor-kind": (
         lambda db: db.create_workspace("w", WriteContext("robot")),  # type: ignore[arg-type]
         ValidationError,
@@ -821,3 +861,10 @@ def test_a_taken_workspace_name_or_id_says_which(db: Database) -> None:
     with pytest.raises(Conflict, match=f"^a workspace with id {re.escape(repr(first.id))} already"):
         db.create_workspace("free", HUMAN, id=first.id)
     assert db.list_workspaces() == [first]
+
+
+def test_a_silent_edit_carries_its_code(db: Database) -> None:
+    with pytest.raises(GuardError) as refused:
+        db.create_workspace("w", WriteContext.ai("m", job_id="j"))
+    assert refused.value.code == "HSK-403-SILENT-EDIT"
+    assert db.list_workspaces() == []

@@ -196,6 +196,17 @@ def test_redact_word_for_word(url: str, shown: str) -> None:
             "sqlite:///relative.db or sqlite:////absolute/path.db",
         ),
         ("sqlite:///x.db?mode=ro", "SQLite URL 'sqlite:///x.db?mode=ro' takes no query parameters"),
+        (
+            "zq-not-a-url",
+            "malformed database URL (not shown: it may hold a password): expected "
+            "'sqlite:///path/to/file.db', 'postgresql://user@host/dbname' or 'host=... dbname=...'",
+        ),
+        (
+            "host=h dbname='unterminated",
+            "malformed keyword/value conninfo (not shown: it may hold a password): it cannot be "
+            "split into keyword=value pairs; write keyword=value separated by spaces, and quote "
+            "a value holding spaces or quotes as keyword='it\\'s'",
+        ),
         ("sqlite:///", "SQLite URL 'sqlite:///' names no file (use sqlite:///:memory:)"),
     ],
 )

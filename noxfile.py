@@ -310,3 +310,45 @@ def audit(session: nox.Session) -> None:
     valid) are part of the full suite, `nox -s tests`. Extra args go to the audit."""
     _install(session, Install(None, ("audit",)))
     session.run("python", "-m", "ci.audit_db_access", *session.posargs)
+
+
+# ----------------------------------------------------------------------------- mutation
+#: added to each mutant's pytest run (see `mutate`): a shorter per-test timeout and one
+#: SQLite test that always runs
+MUTATE_PYTEST_ADDOPTS = "--timeout=30 suites/test_health.py::test_ping_answers"
+
+
+@nox.session
+def mutate(session: nox.Session) -> None:
+    """Mutation testing: mutmut over the storage core and the URL code; score per module.
+
+    `nox -s mutate -- [storage/url.py ...] [--max-children N]` (default 2). Mutants run
+    against the SQLite suites and tests/storage (pyproject's [tool.mutmut]); results are
+    kept in mutants/, so a second run only tests what changed. Naming modules reruns every
+    mutant of those. Slow (tens of minutes): before a release or on a schedule, not in CI."""
+    _install(session, Install(".", ("mutate",)))
+    args = list(session.posargs)
+    children = "2"
+    if "--max-children" in args:
+        at = args.index("--max-children")
+        if at + 1 >= len(args):
+            session.error("usage: nox -s mutate -- [module paths] [--max-children N]")
+        children = args[at + 1]
+        del args[at : at + 2]
+    globs = [_module_glob(session, path) for path in args]
+    # One SQLite test in every mutant's run: mutmut runs only the tests that reach the
+    # mutated function, and a run in which the selected backend ran nothing fails (which
+    # would count every mutant only backend-free tests reach as killed). A mutant that
+    # makes a test hang fails it after 30 s: mutmut's own limit counts CPU time, which a
+    # test waiting on a lock does not use. (In the environment, not in [tool.mutmut]:
+    # changing mutmut's pytest arguments discards every result it has kept.)
+    env = {"PYTEST_ADDOPTS": MUTATE_PYTEST_ADDOPTS}
+    session.run("mutmut", "run", "--max-children", children, *globs, env=env)
+    session.run("python", "-m", "ci.mutation_report", *args)
+
+
+def _module_glob(session: nox.Session, path: str) -> str:
+    """The mutmut name pattern of every mutant of `path` (storage/url.py -> storage.url.*)."""
+    if not path.endswith(".py") or not Path(path).is_file():
+        session.error(f"{path}: not a module path; name one as storage/url.py")
+    return path.removesuffix(".py").replace("/", ".") + ".*"

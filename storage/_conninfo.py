@@ -69,8 +69,18 @@ def _spellings(raw_and_decoded: list[tuple[str, str]]) -> tuple[str, ...]:
     found: set[str] = set()
     for raw, value in raw_and_decoded:
         escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-        found.update((raw, value, quote(value, safe=""), quote(value), escaped))
+        found.update((raw, value, escaped, *_percent_encoded(value)))
     return tuple(sorted((s for s in found if s), key=len, reverse=True))
+
+
+def _percent_encoded(value: str) -> tuple[str, ...]:
+    """`value` percent-encoded (all of it, and URL-style). A lone surrogate (a non-UTF-8
+    byte decoded with errors='surrogateescape', as from an environment variable) encodes
+    back to that byte; one that cannot has no percent-encoded spelling."""
+    try:
+        return tuple(quote(value, safe=safe, errors="surrogateescape") for safe in ("", "/"))
+    except UnicodeEncodeError:
+        return ()
 
 
 def split_uri(scheme: str, rest: str) -> Split | None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone, tzinfo
+
 import pytest
 
 from storage.api import MAX_JOB_LIST_LIMIT, Database, JobFilter, JobState, NewAiJob, new_id
@@ -177,3 +183,45 @@ def test_unserialisable_json_is_rejected(db: Database, bad: dict[str, object]) -
     with pytest.raises(ValidationError):
         db.set_ai_job_outputs(job.id, bad)
     assert db.list_ai_jobs() == [job]
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that does not know its offset: the datetime is naive in effect."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+def test_a_datetime_whose_zone_has_no_offset_is_naive(db: Database) -> None:
+    with pytest.raises(ValidationError, match=r"^cutoff must be timezone-aware \(got a naive"):
+        db.prune_ai_jobs(datetime(2030, 1, 1, tzinfo=_NoOffset()))
+
+
+@contextmanager
+def _local_zone(name: str) -> Iterator[None]:
+    """The process's local time zone set to `name` (TZ), restored afterwards."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def test_filters_compare_instants_whatever_the_local_zone(db: Database) -> None:
+    # Newfoundland: a half-hour offset and DST. A datetime converted to the local zone
+    # instead of UTC would be stored and compared as the wrong instant.
+    with _local_zone("America/St_Johns"):
+        job = make_job(db)
+        newfoundland = timezone(timedelta(hours=-3, minutes=-30))
+        at = job.created_at.astimezone(newfoundland)
+        just_after = at + timedelta(microseconds=1)
+        assert [j.id for j in db.list_ai_jobs(JobFilter(created_from=at))] == [job.id]
+        assert db.list_ai_jobs(JobFilter(created_from=just_after)) == []
+        assert [j.id for j in db.list_ai_jobs(JobFilter(created_to=just_after))] == [job.id]
+        assert db.get_ai_job(job.id).created_at.utcoffset() == timedelta(0)  # type: ignore[union-attr]

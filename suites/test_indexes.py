@@ -6,6 +6,8 @@ documented tokenizer, so the derived rows are checked against their source of tr
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from storage.api import (
@@ -13,6 +15,7 @@ from storage.api import (
     BlockUpdate,
     Database,
     JobFilter,
+    JobState,
     NewBlock,
     Workspace,
     WorkspaceCounters,
@@ -162,6 +165,55 @@ def test_counters_of_missing_workspace_is_not_found(db: Database) -> None:
 def test_counters_follow_every_write(db: Database) -> None:
     for ws in _churned_content(db):
         assert db.get_counters(ws.id) == _expected_counters(db, ws)
+
+
+def test_counters_after_each_operation_that_changes_them(db: Database) -> None:
+    ws, other = make_workspace(db), make_workspace(db)
+
+    def counted(documents: int, blocks: int, canvases: int, jobs: int) -> None:
+        assert db.get_counters(ws.id) == WorkspaceCounters(ws.id, documents, blocks, canvases, jobs)
+        assert db.get_counters(ws.id) == _expected_counters(db, ws)
+        # nothing leaks into another workspace
+        assert db.get_counters(other.id) == WorkspaceCounters(other.id, 0, 0, 0, 0)
+
+    doc = make_document(db, ws)
+    counted(1, 0, 0, 0)
+    first, second, _ = make_blocks(db, doc, ["a", "b", "c"])
+    counted(1, 3, 0, 0)
+    db.delete_block(first.id, HUMAN)
+    counted(1, 2, 0, 0)
+    db.update_block(second.id, BlockUpdate(raw_content="changed"), HUMAN)
+    counted(1, 2, 0, 0)
+    db.replace_blocks(doc.id, [NewBlock("p", t) for t in "wxyz"], HUMAN)
+    counted(1, 4, 0, 0)
+    db.replace_blocks(doc.id, [NewBlock("p", "one")], HUMAN)
+    counted(1, 1, 0, 0)
+    canvas, kept = make_canvas(db, ws), make_canvas(db, ws)
+    counted(1, 1, 2, 0)
+    db.delete_canvas(canvas.id, HUMAN)
+    counted(1, 1, 1, 0)
+    assert db.get_canvas(kept.id) is not None
+    make_job(db, ws, state=JobState.COMPLETED)
+    make_job(db, ws, state=JobState.FAILED)
+    make_job(db)  # a job of no workspace counts nowhere
+    counted(1, 1, 1, 2)
+    report = db.prune_ai_jobs(datetime.now(UTC) + timedelta(days=1), min_versions=0)
+    assert len(report.deleted_job_ids) == 2
+    counted(1, 1, 1, 0)
+    second_doc = make_document(db, ws)
+    make_blocks(db, second_doc, ["p", "q"])
+    counted(2, 3, 1, 0)
+    db.delete_document(second_doc.id, HUMAN)
+    counted(1, 1, 1, 0)
+    db.delete_document(doc.id, HUMAN)
+    counted(0, 0, 1, 0)
+
+
+def test_search_without_a_limit_returns_the_first_50(db: Database) -> None:
+    blocks = make_blocks(db, make_document(db), ["same"] * 51)
+    hits = db.search("same")
+    assert [h.block_id for h in hits] == sorted(b.id for b in blocks)[:50]
+    assert len(db.search("same", limit=51)) == 51
 
 
 def test_search_matches_canonical_rows_after_churn(db: Database) -> None:

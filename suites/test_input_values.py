@@ -6,6 +6,7 @@ Each test states one observable result that must be identical on every backend.
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -150,6 +151,42 @@ def test_json_round_trips_everywhere(db: Database, value: dict[str, Any]) -> Non
     db.update_node_execution_status(execution.id, NodeStatus.COMPLETED, outputs=value)
     (listed,) = db.list_node_executions(run.id)
     assert (listed.inputs, listed.outputs) == (value, value)
+
+
+def test_json_comes_back_in_canonical_key_order(db: Database) -> None:
+    # Stored as canonical text (sorted keys), so every reader sees one key order, whatever
+    # order the writer used.
+    job = db.create_ai_job(NewAiJob("k", inputs={"b": 1, "a": {"z": 2, "y": 3}}))
+    stored = db.get_ai_job(job.id)
+    assert stored is not None
+    assert list(stored.inputs) == ["a", "b"]
+    assert list(stored.inputs["a"]) == ["y", "z"]
+    assert list(job.inputs) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        # the bad string is reached after a plain string, a number and a null
+        ({"a": {"b": "x\ud800"}, "z": "fine"}, "['a']['b']"),
+        ({"a": {"b": "x\ud800"}, "z": 1}, "['a']['b']"),
+        ({"a": ["x\ud800"], "m": None, "z": [1, "ok"]}, "['a'][0]"),
+    ],
+)
+def test_every_string_of_a_json_value_is_checked(
+    db: Database, value: dict[str, Any], where: str
+) -> None:
+    with pytest.raises(ValidationError, match=re.escape(f"job inputs{where} contains a lone")):
+        db.create_ai_job(NewAiJob("k", inputs=value))
+    assert db.list_ai_jobs() == []
+
+
+def test_a_json_key_that_is_not_text_is_refused(db: Database) -> None:
+    with pytest.raises(
+        ValidationError, match=r"^job inputs would not round-trip through JSON unchanged$"
+    ):
+        db.create_ai_job(NewAiJob("k", inputs={1: "one"}))  # type: ignore[dict-item]
+    assert db.list_ai_jobs() == []
 
 
 # --------------------------------------------------------------------------- hostile text

@@ -75,7 +75,7 @@ def _guarded(ctx: WriteContext) -> dict[str, str | None]:
 
 def _block_params(block: NewBlock) -> dict[str, Any]:
     if not isinstance(block, NewBlock):
-        raise ValidationError(f"blocks must be NewBlock values, not {type(block).__name__}")
+        raise ValidationError(f"block must be a NewBlock, not {type(block).__name__}")
     raw = text(block.raw_content, "raw_content")
     display = (
         raw if block.display_content is None else text(block.display_content, "display_content")

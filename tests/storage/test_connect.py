@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -226,3 +227,41 @@ def test_a_lone_surrogate_in_the_url_is_a_validation_error(url: str) -> None:
     with pytest.raises(ValidationError, match="database URL contains a lone surrogate") as bad:
         storage.connect(url)
     assert "s3cr" not in str(bad.value)
+
+
+# --------------------------------------------------------------------------- timeouts
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"connect_timeout": 0}, "connect_timeout must be a positive number of seconds, not 0"),
+        ({"connect_timeout": None}, "connect_timeout must be a number of seconds"),
+        ({"connect_timeout": True}, "connect_timeout must be a number of seconds"),
+        (
+            {"statement_timeout": float("inf")},
+            "statement_timeout must be a positive number of seconds, not inf",
+        ),
+        ({"statement_timeout": 0}, "statement_timeout must be a positive number of seconds, not 0"),
+        ({"busy_timeout": -0.5}, "busy_timeout must be a positive number of seconds, not -0.5"),
+        ({"busy_timeout": None}, "busy_timeout must be a number of seconds"),
+        ({"busy_timeout": "5"}, "busy_timeout must be a number of seconds"),
+    ],
+)
+def test_a_bad_timeout_names_itself(kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=f"^{re.escape(message)}$"):
+        storage.connect("sqlite://", **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"busy_timeout": 0},  # do not wait for a lock at all
+        {"busy_timeout": 0.0},
+        {"statement_timeout": None},  # no statement timeout
+        {"connect_timeout": 0.5, "statement_timeout": 1, "busy_timeout": 1},
+    ],
+)
+def test_timeout_boundaries_that_are_accepted(kwargs: dict[str, object]) -> None:
+    with storage.connect("sqlite://", **kwargs) as db:  # type: ignore[arg-type]
+        db.run_migrations()
+        db.ping()
+        assert db.list_workspaces() == []

@@ -84,8 +84,9 @@ class _RestoreOrder:
 
 def configure(config: pytest.Config) -> None:
     """At configure, before pytest-split's own: choose the default algorithm, and register
-    the sorting plugin. pluggy calls the trylast implementations of a hook in reverse order
-    of registration, so ours, registered before pytest-split's, runs right before it."""
+    the sorting plugin. pluggy calls a hook's trylast implementations in the order they
+    were registered (unlike the others, last registered first), so ours, registered before
+    pytest-split's, runs right before it."""
     shard = shard_of(config)
     if shard is None:
         return

@@ -30,8 +30,6 @@ from tests.adopting import OUTER_ENV_PREFIXES, adopt
 
 USER = "app"
 PASSWORD = "faults-Secr3t"
-#: environment an inner run must not inherit from the outer one
-_OUTER_ENV_PREFIXES = OUTER_ENV_PREFIXES
 
 
 def _free_port() -> int:
@@ -149,7 +147,7 @@ class InnerRuns:
     runs: list[InnerRun] = field(default_factory=list)
 
     def start(self, *args: str) -> InnerRun:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(_OUTER_ENV_PREFIXES)}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(OUTER_ENV_PREFIXES)}
         env.pop("PYTEST_ADDOPTS", None)
         env["COLUMNS"] = "400"  # summary lines uncut: the error type and message show
         # Run temp dirs go inside the project: a killed run's dir goes with the test's

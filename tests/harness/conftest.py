@@ -23,10 +23,7 @@ import pytest
 from dualstore import provision
 from tests.adopting import OUTER_ENV_PREFIXES, REPO_ADDOPTS, adopt
 
-#: environment the inner runs must not inherit from the outer one: the harness's settings,
-#: the outer xdist worker's identity, the outer nox session (the plugin would print nox
-#: commands and record that session)
-_OUTER_ENV_PREFIXES = OUTER_ENV_PREFIXES
+#: besides OUTER_ENV_PREFIXES (tests/adopting.py), what inner runs must not inherit
 _OUTER_ENV = ("PYTEST_ADDOPTS",)
 RUN_ID_RE = re.compile(r"dualstore: run (\d{8}T\d{6}_[0-9a-f]{4});")
 
@@ -55,7 +52,7 @@ class Inner:
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> pytest.RunResult:
         for name in list(os.environ):
-            if name.startswith(_OUTER_ENV_PREFIXES) or name in _OUTER_ENV:
+            if name.startswith(OUTER_ENV_PREFIXES) or name in _OUTER_ENV:
                 self.monkeypatch.delenv(name)
         for name, value in (env or {}).items():
             self.monkeypatch.setenv(name, value)

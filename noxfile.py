@@ -326,8 +326,8 @@ def mutate(session: nox.Session) -> None:
     against the SQLite suites and tests/storage (pyproject's [tool.mutmut]); results are
     kept in mutants/, so a second run only tests what changed. Naming modules reruns every
     mutant of those. Slow (tens of minutes): before a release or on a schedule, not in CI."""
-    # [postgres]: tests/storage has tests of the PostgreSQL URL handling that need psycopg
-    # (they reach no server; the mutants run on SQLite)
+    # [postgres] and the group's test-postgres: tests/storage checks the PostgreSQL URL
+    # handling too, one test on a throwaway server (the mutants run on SQLite)
     _install(session, Install(".[postgres]", ("mutate",)))
     args = list(session.posargs)
     children = "2"

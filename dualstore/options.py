@@ -11,7 +11,6 @@ a silently different run.
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +21,12 @@ import pytest
 
 from dualstore.provision import PROVISIONERS
 from dualstore.runinfo import DEFAULT_RUNS_DIR, SecretUrl
-from dualstore.settings import DEFAULT_READY_TIMEOUT, DEFAULT_REAP_GRACE, HarnessConfig
+from dualstore.settings import (
+    DEFAULT_READY_TIMEOUT,
+    DEFAULT_REAP_GRACE,
+    HarnessConfig,
+    parse_seconds,
+)
 from storage.errors import ValidationError
 from storage.url import parse_url
 
@@ -220,13 +224,9 @@ def _parse_seconds(
     if raw is None:
         return default
     try:
-        value = float(str(raw))
-    except ValueError:
-        raise _usage(source, f"expected a number of seconds, got {raw!r}") from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        kind = "non-negative" if allow_zero else "positive"
-        raise _usage(source, f"expected a {kind} number of seconds, got {raw!r}")
-    return value
+        return parse_seconds(str(raw), allow_zero=allow_zero)
+    except ValueError as exc:
+        raise _usage(source, str(exc)) from None
 
 
 def _parse_bindir(raw: str | list[str] | None, source: str) -> Path | None:

@@ -14,7 +14,6 @@ warning); 1 the server cannot be reached or refused; 2 usage error. Never a pass
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from datetime import timedelta
 from dualstore.errors import HarnessError
 from dualstore.provision import DEFAULT_REAP_GRACE, reap, wait_ready
 from dualstore.runinfo import BackendUnavailable
+from dualstore.settings import parse_seconds
 from storage.errors import ValidationError
 from storage.url import parse_url
 
@@ -32,12 +32,9 @@ EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 
 def _seconds(text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative number of seconds, got {text!r}")
-    return value
+        return parse_seconds(text, allow_zero=True)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -6,6 +6,7 @@ provisioners receive it; neither has to import the other.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -35,3 +36,16 @@ class HarnessConfig:
     pg_bindir: Path | None
     #: leftovers of dead runs younger than this are left alone (clock skew, slow starts)
     reap_grace: timedelta = DEFAULT_REAP_GRACE
+
+
+def parse_seconds(text: str, *, allow_zero: bool) -> float:
+    """A number of seconds, as the harness's options and its commands take one: finite and
+    positive (or, with `allow_zero`, non-negative). `ValueError` says what is wrong."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"expected a {kind} number of seconds, got {text!r}")
+    return value

@@ -160,7 +160,7 @@ def migrate(project: Project, provisioner: Provisioner, store: Store) -> None:
             except Exception as exc:  # noqa: BLE001 - any driver error, re-raised with context
                 raise HarnessError(
                     f"migration {path} failed on {store.backend} ({store.location}): "
-                    f"{_scrubbed(store.url, exc)}; it was rolled back, and the migrations "
+                    f"{scrubbed(store.url, exc)}; it was rolled back, and the migrations "
                     "before it stay applied. Fix the migration and rerun."
                 ) from exc.with_traceback(None)
     finally:
@@ -183,7 +183,8 @@ def open_worker_store(
     return WorkerStore(store, project, provisioner, handle, elapsed)
 
 
-def _scrubbed(url: str, exc: BaseException) -> str:
+def scrubbed(url: str, exc: BaseException) -> str:
+    """A driver error's message on one line, without `url`'s password."""
     return " ".join(parse_url(url).scrub(str(exc)).split())
 
 
@@ -210,7 +211,7 @@ def probe(
     except Exception as exc:  # noqa: BLE001 - any driver error: the message says which
         raise BackendUnavailable(
             name,
-            f"connecting to the store {store.location} failed: {_scrubbed(store.url, exc)}",
+            f"connecting to the store {store.location} failed: {scrubbed(store.url, exc)}",
             "the server answered a plain query but a connection to the run's store failed; "
             "see the error above.",
         ) from None
@@ -235,7 +236,7 @@ def capabilities_of(project: Project, store: Store) -> tuple[str, ...]:
             raise BackendUnavailable(
                 store.backend,
                 f"the project's capabilities callable failed: {type(exc).__name__}: "
-                f"{_scrubbed(store.url, exc)}",
+                f"{scrubbed(store.url, exc)}",
                 "fix Project.capabilities (it is called once per run with a fresh, "
                 "unmigrated store).",
             ) from None

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from dualstore.errors import BackendGone, HarnessError
+from dualstore.provision.base import scrubbed
 from dualstore.runinfo import (
     NAME_PREFIX,
     STORE_NAME_RE,
@@ -66,15 +67,11 @@ def _admin(url: str, **kwargs: Any) -> Iterator[psycopg.Connection[Any]]:
     # The driver error stays the cause, without its frames: they show the conninfo
     # (with the password) as arguments in pytest's tracebacks.
     except psycopg.OperationalError as exc:
-        message = f"PostgreSQL at {redact(url)}: {_scrubbed(url, exc)}"
+        message = f"PostgreSQL at {redact(url)}: {scrubbed(url, exc)}"
         raise BackendGone(message) from exc.with_traceback(None)
     except psycopg.Error as exc:
-        message = f"PostgreSQL at {redact(url)}: {_scrubbed(url, exc)}"
+        message = f"PostgreSQL at {redact(url)}: {scrubbed(url, exc)}"
         raise HarnessError(message) from exc.with_traceback(None)
-
-
-def _scrubbed(url: str, exc: BaseException) -> str:
-    return " ".join(parse_url(url).scrub(str(exc)).split())
 
 
 def create_schema(url: str, schema: str) -> None:

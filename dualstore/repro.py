@@ -198,11 +198,18 @@ class Reproducer:
         self.session: pytest.Session | None = None
         #: the exit status of a `pytest.exit()` during session start, if there was one
         self.stopped_with: int | None = None
+        self._environment: dict[str, Any] | None = None
+
+    def environment(self) -> dict[str, Any]:
+        """This run's Python and packages (read once: listing the packages takes time)."""
+        if self._environment is None:
+            self._environment = environment.snapshot()
+        return self._environment
 
     def pytest_report_header(self) -> list[str]:
         if self.replaying is None:
             return [f"test order recorded in {self._shown(self.run_dir)}"]
-        here = {**environment.snapshot(), "servers": self._servers()}
+        here = {**self.environment(), "servers": self._servers()}
         differs = environment.differences(self.recorded, here)
         warning = ["dualstore: warning: this environment differs from the recorded run's:"]
         return [
@@ -222,6 +229,7 @@ class Reproducer:
         # sessionstart (backend unavailable): pytest then skips pytest_sessionfinish.
         self.session = session
         self._write_recording()
+        prune_runs(self.run_dir.parent, keep=KEEP_RUNS, current=self.run_dir)
         try:
             result = yield
         except pytest.exit.Exception as stop:
@@ -242,12 +250,11 @@ class Reproducer:
             "args": redacted(self.config.invocation_params.args),
             "nox_session": os.environ.get(RECORDED_SESSION_ENV) or None,
             "shard": str(shard) if (shard := shard_of(self.config)) else None,
-            **environment.snapshot(),
+            **self.environment(),
             "servers": servers or {},
         }
         text = json.dumps(recording, indent=2) + "\n"
         (self.run_dir / RUN_FILE).write_text(text, encoding="utf-8")
-        prune_runs(self.run_dir.parent, keep=KEEP_RUNS, current=self.run_dir)
 
     @property
     def seed(self) -> int | None:

@@ -8,10 +8,11 @@ first use into .venv, with uv); `nox -l` lists the sessions."""
 # - A URL given as an argument (`--postgres-url`, reap's `--url`) moves into the environment
 #   before the command runs: nox echoes every command line (and repeats it when the command
 #   fails), never the environment, and a URL may carry a password.
-# - Sessions are not pinned to one Python: they run on the interpreter nox runs on, or on
-#   the one asked for with `--force-python X`, which must satisfy pyproject's
-#   requires-python; a Python that is asked for and missing fails the session (never a
-#   silent skip).
+# - The per-backend test sessions run on every Python pyproject's classifiers declare
+#   (`tests-sqlite-3.12`; `tests-sqlite` is all of them). The other sessions run on the
+#   interpreter nox runs on, or on the one asked for with `--force-python X`, which must
+#   satisfy pyproject's requires-python. A Python that is asked for and missing fails the
+#   session (never a silent skip), and none is ever downloaded.
 
 from __future__ import annotations
 
@@ -32,9 +33,13 @@ nox.options.reuse_existing_virtualenvs = True
 # A session whose Python is not installed fails (nox's default skips it and exits 0, which
 # outside CI reads as a pass with no test run).
 nox.options.error_on_missing_interpreters = True
+# ... and is never fetched from elsewhere: the Pythons a run uses are the machine's own.
+nox.options.download_python = "never"
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 REQUIRES_PYTHON = SpecifierSet(PYPROJECT["project"]["requires-python"])
+#: the Pythons the per-backend test sessions run on: those pyproject's classifiers declare
+PYTHONS = nox.project.python_versions(PYPROJECT)
 
 #: the environment variable that names the `INSTALLS` row of the environment pytest runs in;
 #: the harness records it in run.json (dualstore/commands.py reads the same name)
@@ -149,14 +154,14 @@ def _run_pytest(session: nox.Session, recorded: str, args: list[str]) -> None:
     session.run("pytest", *args, env=env)
 
 
-@nox.session(name="tests-sqlite")
+@nox.session(name="tests-sqlite", python=PYTHONS)
 def tests_sqlite(session: nox.Session) -> None:
     """Conformance suites on SQLite (embedded; needs neither psycopg nor a server)."""
     _install(session, INSTALLS["tests-sqlite"])
     _pytest(session, "tests-sqlite", "--backend", "sqlite", paths=("suites",))
 
 
-@nox.session(name="tests-postgres")
+@nox.session(name="tests-postgres", python=PYTHONS)
 def tests_postgres(session: nox.Session) -> None:
     """Conformance suites on PostgreSQL: DUALSTORE_POSTGRES_URL, else a throwaway server."""
     _install(session, INSTALLS["tests-postgres"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -17,6 +18,8 @@ from storage.url import redact
 RECORDED_SESSION_ENV: Final = "DUALSTORE_NOX_SESSION"
 #: the noxfile's full-suite session: its tests/ need installs no per-backend session has
 FULL_SESSION: Final = "tests"
+#: the noxfile's per-backend sessions, parametrized over the declared Pythons
+PER_BACKEND_SESSIONS: Final = ("tests-sqlite", "tests-postgres")
 
 
 @dataclass(frozen=True)
@@ -62,16 +65,25 @@ def single_test_session(
     nox_session: str, failure: Failure, seed: list[str]
 ) -> tuple[str, list[str]]:
     """The nox session (and its args) that runs one failed test: the lightest one that has
-    what the test needs. A backend test of a per-backend run goes to `tests-<backend>`; in a
-    full-suite run it may live under tests/ and need the full installs, so it stays there,
-    on its backend alone (both backends, and one of them would have run no test)."""
+    what the test needs, on this Python. A backend test of a per-backend run goes to
+    `tests-<backend>-<python>`; in a full-suite run it may live under tests/ and need the
+    full installs, so it stays there, on its backend alone (both backends, and one of them
+    would have run no test)."""
     session = os.environ.get(RECORDED_SESSION_ENV) or nox_session
     args = ["-n0", *seed, failure.nodeid]
     if failure.backend is None:
-        return session, args
+        return on_this_python(session), args
     if session == FULL_SESSION:
         return session, [f"--dualstore-backend={failure.backend}", *args]
-    return f"tests-{failure.backend}", args
+    return on_this_python(f"tests-{failure.backend}"), args
+
+
+def on_this_python(session: str) -> str:
+    """A per-backend session on this Python (`tests-sqlite-3.12`): those sessions run on
+    every Python the project declares, and the rerun must run on this one, and only once."""
+    if session in PER_BACKEND_SESSIONS:
+        return f"{session}-{sys.version_info.major}.{sys.version_info.minor}"
+    return session
 
 
 def nox_line(session: str, args: list[str]) -> str:

@@ -27,7 +27,6 @@ from audit_support import REPO_ROOT
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
 COMPOSE = REPO_ROOT / "docker-compose.test.yml"
 README = REPO_ROOT / "README.md"
-NOX_SESSIONS = {"tests-sqlite", "tests-postgres", "lint", "typecheck", "audit"}
 
 
 def load(path: Path) -> Any:
@@ -36,6 +35,12 @@ def load(path: Path) -> Any:
 
 def load_pyproject() -> dict[str, Any]:
     return dict(tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")))
+
+
+def declared_pythons() -> set[str]:
+    """The Pythons pyproject's classifiers declare (the noxfile's test sessions run on)."""
+    classifiers = load_pyproject()["project"]["classifiers"]
+    return {c.rsplit(" :: ", 1)[1] for c in classifiers if re.search(r"Python :: 3\.\d+$", c)}
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +105,16 @@ def test_matrix_runs_each_backend_python_and_server_without_fail_fast(
     assert job["strategy"]["fail-fast"] is False
     all_legs = legs(workflow)
     assert {leg["backend"] for leg in all_legs} == {"sqlite", "postgres"}
-    (run,) = steps_running(job, "nox --force-python")
-    assert 'tests-$BACKEND" -- --splits "$SHARDS" --group "$SHARD"' in run["run"]
+    (run,) = steps_running(job, "nox -s")
+    session = '"tests-$BACKEND-$PYTHON_VERSION"'
+    assert f'{session} -- --splits "$SHARDS" --group "$SHARD"' in run["run"]
     assert run["env"]["BACKEND"] == "${{ matrix.leg.backend }}"
-    # every Python the project declares, and PostgreSQL 14 to 18 from service containers
-    classifiers = load_pyproject()["project"]["classifiers"]
-    declared = {c.rsplit(" :: ", 1)[1] for c in classifiers if re.search(r"Python :: 3\.\d+$", c)}
-    assert {leg["python"] for leg in all_legs} == declared
+    assert run["env"]["PYTHON_VERSION"] == "${{ matrix.leg.python }}"
+    # every Python the project declares on each backend, and PostgreSQL 14 to 18 from
+    # service containers
+    for backend in ("sqlite", "postgres"):
+        pythons = {leg["python"] for leg in all_legs if leg["backend"] == backend}
+        assert pythons == declared_pythons(), backend
     service = [leg for leg in all_legs if leg["source"] == "service"]
     assert sorted(leg["pg"] for leg in service) == ["14", "15", "16", "17", "18"]
     assert [leg for leg in all_legs if leg["source"] == "throwaway"], "a throwaway-server leg"
@@ -132,9 +140,18 @@ def test_shards_are_one_setting_planned_once(workflow: dict[str, Any]) -> None:
         "shards": f"[{','.join(map(str, range(1, count + 1)))}]",
         "count": str(count),
     }
-    matrix = workflow["jobs"]["tests"]["strategy"]["matrix"]
-    assert matrix["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
-    assert "plan" in workflow["jobs"]["tests"]["needs"]
+    for name in ("tests", "harness"):  # the suites' legs and the harness's own tests
+        job = workflow["jobs"][name]
+        assert job["strategy"]["matrix"]["shard"] == "${{ fromJSON(needs.plan.outputs.shards) }}"
+        assert job["strategy"]["fail-fast"] is False
+        assert "plan" in job["needs"]
+        (run,) = steps_running(job, "nox -s")
+        assert run["run"].endswith(' --splits "$SHARDS" --group "$SHARD"'), name
+        assert run["env"] == {
+            **run["env"],
+            "SHARDS": "${{ needs.plan.outputs.count }}",
+            "SHARD": "${{ matrix.shard }}",
+        }
 
 
 def test_service_collation_is_icu_where_the_server_has_it(workflow: dict[str, Any]) -> None:
@@ -231,13 +248,22 @@ def test_uv_cache_in_every_job_that_installs(workflow: dict[str, Any]) -> None:
             assert setup[0]["with"]["enable-cache"] is True, name
 
 
-def test_run_directory_uploaded_when_tests_fail(workflow: dict[str, Any]) -> None:
-    steps = workflow["jobs"]["tests"]["steps"]
+@pytest.mark.parametrize(
+    ("job", "parts"),
+    [
+        ("tests", ("matrix.leg.backend", "matrix.leg.source", "matrix.leg.pg", "matrix.shard")),
+        ("harness", ("matrix.shard",)),
+    ],
+)
+def test_run_directory_uploaded_when_tests_fail(
+    workflow: dict[str, Any], job: str, parts: tuple[str, ...]
+) -> None:
+    steps = workflow["jobs"][job]["steps"]
     (upload,) = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
     assert upload["if"] == "failure()"
     assert upload["with"]["path"] == ".dualstore/runs/"
     name = upload["with"]["name"]  # one artifact per leg and shard: none overwrites another
-    for part in ("matrix.leg.backend", "matrix.leg.source", "matrix.leg.pg", "matrix.shard"):
+    for part in parts:
         assert part in name, part
     assert upload["with"]["include-hidden-files"] is True  # .dualstore is a hidden directory
 
@@ -380,19 +406,29 @@ def test_health_check_is_a_valid_pg_isready_call(
     assert bad.returncode == 3
 
 
-def _sessions_in(text: str, backends: set[str]) -> set[str]:
-    named = set(re.findall(r"nox(?: --force-python \S+)? -s \"?([\w$-]+)\"?", text))
-    expanded = {n.replace("$BACKEND", b) for n in named if "$BACKEND" in n for b in backends}
-    return {n for n in named if "$" not in n} | expanded
+def _sessions_in(text: str, legs: list[dict[str, str]]) -> set[str]:
+    """The nox sessions `text` runs, each with its Python where it has one: a per-backend
+    test session named without one runs on every declared Python (`tests-sqlite` is
+    tests-sqlite-3.11 ...), and the workflow's `tests-$BACKEND-$PYTHON_VERSION` is each leg's."""
+    named = set(re.findall(r"nox -s \"?([\w$.-]+)\"?", text))
+    sessions: set[str] = set()
+    for name in named:
+        if name == "tests-$BACKEND-$PYTHON_VERSION":
+            sessions |= {f"tests-{leg['backend']}-{leg['python']}" for leg in legs}
+        elif name in {"tests-sqlite", "tests-postgres"}:
+            sessions |= {f"{name}-{python}" for python in declared_pythons()}
+        else:
+            assert "$" not in name, name
+            sessions.add(name)
+    return sessions
 
 
 def test_ci_run_and_the_workflow_run_the_same_nox_sessions(workflow: dict[str, Any]) -> None:
-    """One definition of the CI steps: what .ci/run runs here, the workflow runs there. The
-    one difference is by design: here `tests` runs the SQLite suites (with everything
-    else), there the sharded `tests-sqlite` legs do."""
-    backends = {leg["backend"] for leg in legs(workflow)}
-    local = _sessions_in((REPO_ROOT / ".ci" / "run").read_text(), backends)
+    """One definition of the CI steps: what .ci/run runs here, the workflow runs there,
+    each per-backend suite on every declared Python."""
+    local = _sessions_in((REPO_ROOT / ".ci" / "run").read_text(), legs(workflow))
     runs = [str(s.get("run", "")) for job in workflow["jobs"].values() for s in job["steps"]]
-    remote = _sessions_in("\n".join(runs), backends)
-    assert local == {"lint", "typecheck", "audit", "tests", "tests-postgres"}
-    assert remote == local | {"tests-sqlite"}
+    remote = _sessions_in("\n".join(runs), legs(workflow))
+    per_backend = {f"tests-{b}-{p}" for b in ("sqlite", "postgres") for p in declared_pythons()}
+    assert local == {"lint", "typecheck", "audit", "tests"} | per_backend
+    assert remote == local

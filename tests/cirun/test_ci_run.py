@@ -6,6 +6,7 @@ to the step under test with DUALSTORE_CI_STEPS) in the copy, as CI would.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -72,4 +73,12 @@ def test_ci_run_fails_when_one_backends_suites_fail(tmp_path: Path, tools_venv: 
     assert "CI failed: tests-postgres-url" in output
     # The failing session ends with the commands that reproduce it.
     assert "reproduce with:\n  nox -s repro -- .dualstore/runs/" in output
-    assert "nox -s tests-postgres -- -n0 --randomly-seed=" in output
+    assert re.search(r"nox -s tests-postgres-3\.\d+ -- -n0 --randomly-seed=", output)
+    # ... on every Python the project declares, each one found (none missing, none skipped)
+    declared = re.findall(
+        r'"Programming Language :: Python :: (3\.\d+)"', (tree / "pyproject.toml").read_text()
+    )
+    assert len(declared) == 3
+    ran = re.findall(r"^nox > \* tests-postgres-(3\.\d+): failed\b", output, re.M)
+    assert ran == declared, output
+    assert "not found" not in output

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -27,6 +28,11 @@ pytestmark = pytest.mark.timeout(600)
 SECRET = "SECRET-p%2Fa%23ss"  # percent-encoded: the password is `SECRET-p/a#ss`
 SECRET_URL = f"postgresql://postgres:{SECRET}@127.0.0.1:5432/test"  # trust auth: any works
 REDACTED_URL = "URL postgresql://postgres:***@127.0.0.1:5432/test"
+
+
+#: the per-backend test sessions on this Python (they are parametrized over the Pythons
+#: pyproject declares, and this one is among them)
+HERE = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def _tree(tmp_path: Path) -> Path:
@@ -49,7 +55,7 @@ def test_bootstrap_makes_its_venv_on_first_use_and_passes_arguments_to_nox(
     assert (tree / ".venv" / "bin" / "nox").is_file()
     assert (tree / ".venv" / "bin" / "uv").is_file()  # nox builds the session venvs with it
     assert "first use: creating" in first.stdout
-    assert "- tests-sqlite -> " in first.stdout  # `-l` reached nox
+    assert f"- tests-sqlite-{HERE} -> " in first.stdout  # `-l` reached nox
     # The second use only runs nox, and the argument comes through again.
     again = run_nox(tree, "--usage", "repro", tools=None)
     assert again.returncode == 0, _explain(again)
@@ -69,11 +75,11 @@ def test_postgres_url_argument_is_not_echoed_by_nox(tmp_path: Path, tools_venv: 
     # `=` form, passing; then the separate-value form on a run that fails (nox repeats the
     # command line of a failing command).
     passing = run_nox(
-        tree, "-s", "tests-postgres", "--", "-n", "0", f"--postgres-url={SECRET_URL}",
+        tree, "-s", f"tests-postgres-{HERE}", "--", "-n", "0", f"--postgres-url={SECRET_URL}",
         "suites/test_health.py", tools=tools_venv,
     )  # fmt: skip
     failing = run_nox(
-        tree, "-s", "tests-postgres", "--", "-n", "0", "--postgres-url", SECRET_URL,
+        tree, "-s", f"tests-postgres-{HERE}", "--", "-n", "0", "--postgres-url", SECRET_URL,
         "suites/test_health.py", "-k", "no_test_has_this_name", tools=tools_venv,
     )  # fmt: skip
 
@@ -87,13 +93,56 @@ def test_postgres_url_argument_is_not_echoed_by_nox(tmp_path: Path, tools_venv: 
         assert REDACTED_URL in result.stdout, _explain(result)
 
 
-def test_missing_interpreter_fails_the_session(tmp_path: Path, tools_venv: Path) -> None:
+def test_test_sessions_run_on_every_declared_python(tmp_path: Path, tools_venv: Path) -> None:
     tree = _tree(tmp_path)
+    pyproject = tree / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    declared = re.findall(r'"Programming Language :: Python :: (3\.\d+)"', text)
+    assert HERE in declared
+    # A Python the project declares from now on, and no machine has.
+    last = f'"Programming Language :: Python :: {declared[-1]}",'
+    assert last in text
+    pyproject.write_text(
+        text.replace(last, f'{last}\n  "Programming Language :: Python :: 3.99",'),
+        encoding="utf-8",
+    )
 
-    result = run_nox(tree, "-s", "tests-sqlite", "--force-python", "3.99", tools=tools_venv)
+    listed = run_nox(tree, "-l", tools=tools_venv)
+
+    assert listed.returncode == 0, _explain(listed)
+    for backend in ("sqlite", "postgres"):
+        found = re.findall(rf"^[-*] tests-{backend}-(3\.\d+) -> ", listed.stdout, re.M)
+        assert found == [*declared, "3.99"], _explain(listed)
+
+
+@pytest.mark.parametrize(
+    ("args", "session"),
+    [
+        # a declared Python that is not installed: its per-backend session
+        (("-s", "tests-sqlite-3.99"), "tests-sqlite-3.99"),
+        # any session, asked to run on a Python that is not installed
+        (("-s", "tests", "--force-python", "3.99"), "tests-3.99"),
+    ],
+    ids=["declared", "forced"],
+)
+def test_missing_interpreter_fails_the_session(
+    tmp_path: Path, tools_venv: Path, args: tuple[str, ...], session: str
+) -> None:
+    tree = _tree(tmp_path)
+    if session != "tests-3.99":  # the project declares 3.99 (and no machine has it)
+        pyproject = tree / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8")
+        anchor = '"Programming Language :: Python :: 3",'
+        assert anchor in text
+        pyproject.write_text(
+            text.replace(anchor, f'{anchor}\n  "Programming Language :: Python :: 3.99",'),
+            encoding="utf-8",
+        )
+
+    result = run_nox(tree, *args, tools=tools_venv)
 
     assert result.returncode == 1, _explain(result)
-    assert "Session tests-sqlite-3.99 failed: Python interpreter 3.99 not found" in result.stdout
+    assert f"Session {session} failed: Python interpreter 3.99 not found" in result.stdout
     assert "skipped" not in result.stdout
 
 
@@ -108,7 +157,7 @@ def test_unsupported_python_fails_the_session_with_the_fix(
     assert 'requires-python = ">=3.11"' in text
     pyproject.write_text(text.replace('">=3.11"', '">=3.99"'), encoding="utf-8")
 
-    result = run_nox(tree, "-s", "tests-sqlite", tools=tools_venv)
+    result = run_nox(tree, "-s", "tests", tools=tools_venv)
 
     assert result.returncode == 1, _explain(result)
     assert re.search(r"nox runs on Python 3\.\d+\.\d+ \(.*\) and the sessions use", result.stdout)

@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sys
 
 import pytest
 
 from tests.adopting import OUTER_ENV_PREFIXES, adopt
 
+#: the per-backend sessions run on every declared Python; a rerun names this one
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 FAILING = """
 def test_fails():
     assert 1 + 1 == 3, "arithmetic is broken"
@@ -48,7 +51,8 @@ def test_a_failing_replay_names_the_replayed_session_not_repro(
     assert recorded_session(repro_project) == "tests-sqlite"
     # `nox -s repro -- -n0 ...` would take `-n0` for an order file.
     assert single_test_line(result) == [
-        "nox", "-s", "tests-sqlite", "--", "-n0", "--randomly-seed=5", "test_b.py::test_fails",
+        "nox", "-s", f"tests-sqlite-{PYTHON}", "--", "-n0", "--randomly-seed=5",
+        "test_b.py::test_fails",
     ]  # fmt: skip
 
 
@@ -81,5 +85,28 @@ def test_a_backend_test_of_the_full_suite_stays_in_the_full_session(
     assert recorded_session(pytester) == "tests"
     assert single_test_line(result) == [
         "nox", "-s", "tests", "--", "--dualstore-backend=sqlite", "-n0", "--randomly-seed=3",
+        "test_backend.py::test_sees_its_own_write[sqlite]",
+    ]  # fmt: skip
+
+
+def test_a_backend_test_of_a_per_backend_run_reruns_on_that_python_alone(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `nox -s tests-sqlite` is every declared Python's session: the rerun names this one.
+    for name in list(os.environ):
+        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NOX_CURRENT_SESSION", f"tests-sqlite-{PYTHON}")
+    monkeypatch.setenv("DUALSTORE_NOX_SESSION", "tests-sqlite")
+    pytester.makepyfile(test_backend=BACKEND_FAILING)
+    adopt(pytester)
+
+    result = pytester.runpytest_subprocess(
+        "--backend", "sqlite", "-p", "randomly", "--randomly-seed=3", "-p", "no:cacheprovider"
+    )
+
+    result.assert_outcomes(failed=1)
+    assert single_test_line(result) == [
+        "nox", "-s", f"tests-sqlite-{PYTHON}", "--", "-n0", "--randomly-seed=3",
         "test_backend.py::test_sees_its_own_write[sqlite]",
     ]  # fmt: skip

@@ -7,6 +7,7 @@ import importlib.metadata
 import json
 import platform
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,7 +115,8 @@ def test_under_nox_the_commands_are_nox_sessions(
         f"  nox -s repro -- {shown}/order.txt",
         "just the failing test:",
         # not backend-parametrized: the session the run came from
-        "  nox -s tests-sqlite -- -n0 --randomly-seed=5 test_b.py::test_fails",
+        f"  nox -s tests-sqlite-{sys.version_info.major}.{sys.version_info.minor} -- -n0 "
+        "--randomly-seed=5 test_b.py::test_fails",
     ]
 
 

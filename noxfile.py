@@ -68,6 +68,10 @@ INSTALLS = {
 UNRECORDED = "tests"
 #: the recorded test durations that pytest-split divides shards by (`nox -s durations`)
 DURATIONS_FILE = ".test_durations"
+#: every third-party package any session installs, pinned with its hashes, for every
+#: declared Python (`nox -s lock` writes it): each session installs under it, so a replay
+#: months later, or CI on another day, gets the packages this commit was tested with
+LOCK_FILE = "constraints.txt"
 #: the tools sessions (flake-hunt, reap, bench) run the harness's code: pytest, both backends
 TOOLS = INSTALLS["tests-postgres"]
 
@@ -76,7 +80,7 @@ def _install(session: nox.Session, install: Install) -> None:
     _require_python(session)
     groups = [req for name in install.groups for req in _group(name)]
     project = ("-e", install.project) if install.project else ()
-    session.install(*project, *groups)
+    session.install("--constraint", LOCK_FILE, *project, *groups)
 
 
 def _group(name: str) -> tuple[str, ...]:
@@ -185,6 +189,25 @@ def durations(session: nox.Session) -> None:
     _install(session, INSTALLS["tests"])
     args = ["-n", "0", "--store-durations", "--clean-durations", "--durations-path"]
     _run_pytest(session, "tests", [*args, DURATIONS_FILE, "suites", "tests", *session.posargs])
+
+
+@nox.session(python=False)
+def lock(session: nox.Session) -> None:
+    """Re-resolve constraints.txt, the pins every session installs under.
+
+    `nox -s lock` after changing a dependency in pyproject.toml (the pins that still fit
+    are kept); `nox -s lock -- --upgrade` moves every package to its newest version, and
+    `-- --upgrade-package NAME` one. Commit the result with the change that needed it."""
+    found, uv, _ = nox.virtualenv.find_uv()
+    if not found:
+        session.error("the lock is resolved with uv: install uv (./nox has it)")
+    groups = [arg for name in PYPROJECT["dependency-groups"] for arg in ("--group", name)]
+    session.run(
+        uv, "pip", "compile", "pyproject.toml", "--all-extras", *groups, "--universal",
+        "--python-version", PYTHONS[0], "--generate-hashes", "--quiet",
+        "--custom-compile-command", "nox -s lock",
+        "--output-file", LOCK_FILE, *session.posargs,
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- reproduce

@@ -219,3 +219,23 @@ def test_replay_of_a_recording_of_an_unknown_session_is_refused(
     assert result.returncode == 1, _explain(result)
     assert "names the session 'tests-oracle', which this noxfile does not have" in result.stdout
     assert "uv pip install" not in result.stdout
+
+
+def test_sessions_install_the_locked_versions(tmp_path: Path, tools_venv: Path) -> None:
+    tree = _tree(tmp_path)
+    lock = tree / "constraints.txt"
+    # An older pytest than any resolver would pick today (its hashes dropped with its pin).
+    text, count = re.subn(
+        r"^pytest==[^\n]*\n(?:    [^\n]*\n)*", "pytest==8.3.5\n", lock.read_text(), flags=re.M
+    )
+    assert count == 1
+    lock.write_text(text)
+
+    result = run_nox(
+        tree, "-s", f"tests-sqlite-{HERE}", "--", "-n", "0", "suites/test_health.py",
+        tools=tools_venv,
+    )  # fmt: skip
+
+    assert result.returncode == 0, _explain(result)
+    assert "--constraint constraints.txt" in result.stdout
+    assert re.search(r"^platform .* pytest-8\.3\.5,", result.stdout, re.M), _explain(result)

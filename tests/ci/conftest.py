@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from audit_support import REPO_ROOT, Snapshot, not_copied, run_audit
+from ci_files import COMPOSE, WORKFLOW, load
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +26,18 @@ def tree(snapshot: Snapshot, tmp_path: Path) -> Path:
     copy = tmp_path / "tree"
     shutil.copytree(snapshot.root, copy)
     return copy
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[str, Any]:
+    data = load(WORKFLOW)
+    # YAML 1.1 reads the key `on` as the boolean True
+    data["on"] = data.pop(True, data.get("on"))
+    return dict(data)
+
+
+@pytest.fixture(scope="module")
+def compose_service() -> dict[str, Any]:
+    services = load(COMPOSE)["services"]
+    assert list(services) == ["postgres"]
+    return dict(services["postgres"])

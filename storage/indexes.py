@@ -59,10 +59,18 @@ class IndexesMixin(CoreDatabase):
 
     # ----------------------------------------------------------------------- maintenance
     def _index_block(
-        self, block_id: str, document_id: str, workspace_id: str, raw_content: str
+        self,
+        block_id: str,
+        document_id: str,
+        workspace_id: str,
+        raw_content: str,
+        *,
+        new: bool = False,
     ) -> int:
-        """(Re)write one block's tokens; returns how many were written."""
-        self._affected(_sql.DELETE_BLOCK_POSTINGS, {"block_id": block_id})
+        """(Re)write one block's tokens (`new`: a block just inserted, which has none yet);
+        returns how many were written."""
+        if not new:
+            self._affected(_sql.DELETE_BLOCK_POSTINGS, {"block_id": block_id})
         rows = [
             {
                 "token": token,
@@ -75,11 +83,9 @@ class IndexesMixin(CoreDatabase):
         self._many(_sql.INSERT_SEARCH_POSTING, rows)
         return len(rows)
 
-    def _bump_counters(
-        self, workspace_id: str | None, delta: CounterDelta, *, create: bool = False
-    ) -> None:
-        """Add `delta` to a workspace's counters (`create`: write the row even for zeros)."""
-        if workspace_id is None or (delta == CounterDelta() and not create):
+    def _bump_counters(self, workspace_id: str | None, delta: CounterDelta) -> None:
+        """Add `delta` to a workspace's counters (writing its row on the first change)."""
+        if workspace_id is None or delta == CounterDelta():
             return
         self._affected(
             _sql.BUMP_COUNTERS,
@@ -102,7 +108,7 @@ class IndexesMixin(CoreDatabase):
         scope = optional_text(workspace_id, "workspace_id")
         if not wanted:
             return []
-        with self._reading():
+        with self._snapshot():  # one postings read per token
             hits: dict[str, tuple[str, str]] | None = None
             # Rarest-first would be faster; the intersection is the same in any order.
             for token in wanted:
@@ -124,7 +130,7 @@ class IndexesMixin(CoreDatabase):
 
     def get_counters(self, workspace_id: str) -> WorkspaceCounters:
         wanted = identifier(workspace_id, "workspace_id")
-        with self._reading():
+        with self._read():
             row = self._one(_sql.SELECT_COUNTERS, {"workspace_id": wanted})
         if row is None:
             raise NotFound(f"workspace {wanted!r} does not exist")

@@ -73,6 +73,12 @@ def _guarded(ctx: WriteContext) -> dict[str, str | None]:
     return _records.provenance_params(check_write_context(ctx), new_id())
 
 
+def _next_sequence(highest: object) -> int:
+    """The sequence after the document's highest (0 for its first block), computed in
+    Python: SQLite would turn MAX(sequence) + 1 past 2^63-1 into a REAL."""
+    return 0 if highest is None else int64(int(str(highest)) + 1, "next sequence")
+
+
 def _block_params(block: NewBlock) -> dict[str, Any]:
     if not isinstance(block, NewBlock):
         raise ValidationError(f"block must be a NewBlock, not {type(block).__name__}")
@@ -94,7 +100,7 @@ def _block_params(block: NewBlock) -> dict[str, Any]:
 class ContentMixin(IndexesMixin):
     # ----------------------------------------------------------------------- workspaces
     def list_workspaces(self) -> list[Workspace]:
-        with self._reading():
+        with self._read():
             rows = self._rows(_sql.SELECT_WORKSPACES)
         return sorted(map(_records.workspace, rows), key=lambda w: (w.created_at, w.id))
 
@@ -112,19 +118,17 @@ class ContentMixin(IndexesMixin):
         }
         with self._writing():
             params["now"] = timestamp(self._now(), "now")
-            try:
-                with self._writing():  # its own savepoint, so we can still ask why
-                    row = self._one(_sql.INSERT_WORKSPACE, params)
-            except Conflict as exc:
+            row = self._one(_sql.INSERT_WORKSPACE, params)
+            if row is None:  # the id or the name is taken: say which
                 taken = self._one(_sql.SELECT_WORKSPACE, {"id": params["id"]}) is not None
                 what = f"id {params['id']!r}" if taken else f"name {params['name']!r}"
-                raise Conflict(f"a workspace with {what} already exists") from exc.__cause__
-            assert row is not None
-            self._bump_counters(row["id"], CounterDelta(), create=True)
+                raise Conflict(f"a workspace with {what} already exists")
+            # (no counters row yet: get_counters reads a missing one as zeros, and the
+            # first change to a counter writes it)
         return _records.workspace(row)
 
     def get_workspace(self, workspace_id: str) -> Workspace | None:
-        with self._reading():
+        with self._read():
             row = self._one(_sql.SELECT_WORKSPACE, {"id": text(workspace_id, "workspace_id")})
         return None if row is None else _records.workspace(row)
 
@@ -139,7 +143,7 @@ class ContentMixin(IndexesMixin):
 
     # ----------------------------------------------------------------------- documents
     def list_documents(self, workspace_id: str) -> list[Document]:
-        with self._reading():
+        with self._read():
             rows = self._rows(
                 _sql.SELECT_DOCUMENTS, {"workspace_id": text(workspace_id, "workspace_id")}
             )
@@ -147,7 +151,7 @@ class ContentMixin(IndexesMixin):
         return sorted(map(_records.document, rows), key=lambda d: (d.title, d.id))
 
     def get_document(self, document_id: str) -> Document | None:
-        with self._reading():
+        with self._read():
             row = self._one(_sql.SELECT_DOCUMENT, {"id": text(document_id, "document_id")})
         return None if row is None else _records.document(row)
 
@@ -183,12 +187,12 @@ class ContentMixin(IndexesMixin):
 
     # ----------------------------------------------------------------------- blocks
     def list_blocks(self, document_id: str) -> list[Block]:
-        with self._reading():
+        with self._read():
             rows = self._rows(_sql.SELECT_BLOCKS, {"document_id": text(document_id, "document_id")})
         return [_records.block(r) for r in rows]
 
     def get_block(self, block_id: str) -> Block | None:
-        with self._reading():
+        with self._read():
             row = self._one(_sql.SELECT_BLOCK, {"id": text(block_id, "block_id")})
         return None if row is None else _records.block(row)
 
@@ -197,11 +201,11 @@ class ContentMixin(IndexesMixin):
         params = {**_block_params(block), **provenance}
         params["document_id"] = text(document_id, "document_id")
         with self._writing():
-            document = self._require(_sql.SELECT_DOCUMENT, params["document_id"], "document")
+            parent = self._require(_sql.SELECT_BLOCK_PARENT, params["document_id"], "document")
             if params["sequence"] is None:
-                params["sequence"] = self._next_sequence(params["document_id"])
-            created = self._insert_block(params, document["workspace_id"])
-            self._bump_counters(document["workspace_id"], CounterDelta(blocks=1))
+                params["sequence"] = _next_sequence(parent["max_sequence"])
+            created = self._insert_block(params, parent["workspace_id"])
+            self._bump_counters(parent["workspace_id"], CounterDelta(blocks=1))
         return created
 
     def update_block(self, block_id: str, update: BlockUpdate, ctx: WriteContext) -> Block:
@@ -258,16 +262,10 @@ class ContentMixin(IndexesMixin):
             )
         return sorted(created, key=lambda b: b.sequence)
 
-    def _next_sequence(self, document_id: str) -> int:
-        # Computed in Python: SQLite would turn MAX(sequence) + 1 past 2^63-1 into a REAL.
-        row = self._one(_sql.MAX_BLOCK_SEQUENCE, {"document_id": document_id})
-        highest = None if row is None else row["max_sequence"]
-        return 0 if highest is None else int64(int(highest) + 1, "next sequence")
-
     def _insert_block(self, params: dict[str, Any], workspace_id: str) -> Block:
         row = self._one(_sql.INSERT_BLOCK, {**params, "now": timestamp(self._now(), "now")})
         assert row is not None
-        self._index_block(row["id"], row["document_id"], workspace_id, row["raw_content"])
+        self._index_block(row["id"], row["document_id"], workspace_id, row["raw_content"], new=True)
         return _records.block(row)
 
     # ----------------------------------------------------------------------- canvases
@@ -290,7 +288,7 @@ class ContentMixin(IndexesMixin):
         return _records.canvas(row)
 
     def list_canvases(self, workspace_id: str) -> list[Canvas]:
-        with self._reading():
+        with self._read():
             rows = self._rows(
                 _sql.SELECT_CANVASES, {"workspace_id": text(workspace_id, "workspace_id")}
             )
@@ -298,7 +296,7 @@ class ContentMixin(IndexesMixin):
 
     def get_canvas(self, canvas_id: str) -> CanvasGraph | None:
         wanted = text(canvas_id, "canvas_id")
-        with self._reading():
+        with self._snapshot():  # the canvas, its nodes and its edges
             row = self._one(_sql.SELECT_CANVAS, {"id": wanted})
             if row is None:
                 return None

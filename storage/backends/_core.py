@@ -1,10 +1,16 @@
 """Transactions and statement helpers shared by every backend.
 
 Each thread that enters a transaction pins one connection (`Driver.pinned`) for its
-duration; nested levels are savepoints on that connection. Every API method runs in a level
-of its own, so outside a transaction it is atomic, and inside a caller's transaction a
-failure rolls back only the method's savepoint: the caller's transaction stays usable (on
-PostgreSQL an error would otherwise abort the whole transaction).
+duration; nested levels are savepoints on that connection. Every API method that writes runs
+in a level of its own, so outside a transaction it is atomic, and inside a caller's
+transaction a failure rolls back only the method's savepoint: the caller's transaction stays
+usable (on PostgreSQL an error would otherwise abort the whole transaction).
+
+Reads cost no transaction statements of their own. A read of one statement (`_read`) runs on
+its own outside a transaction (one statement is one snapshot) and as part of the caller's
+inside one; a read of several statements that must agree (`_snapshot`) is a REPEATABLE READ
+transaction outside one. Inside a caller's transaction neither takes a savepoint: a read
+changes nothing that a rollback would have to undo.
 """
 
 from __future__ import annotations
@@ -81,15 +87,35 @@ class CoreDatabase:
         return self._driver.server_version()
 
     def ping(self) -> None:
-        with self._reading():
+        with self._read():
             self._rows(_sql.PING)
 
     # ----------------------------------------------------------------------- transactions
     def transaction(self) -> AbstractContextManager[Transaction]:
         return self._level(write=True)
 
-    def _reading(self) -> AbstractContextManager[_Level]:
-        return self._level(write=False)
+    @contextmanager
+    def _read(self) -> Iterator[None]:
+        """The level of a read that is one statement (see the module's docstring)."""
+        if getattr(self._local, "pin", None) is not None:
+            yield  # the caller's transaction
+            return
+        self._check_open()
+        with self._driver.pinned() as conn:
+            self._local.pin = _Pin(conn)
+            try:
+                yield
+            finally:
+                self._local.pin = None
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """The level of a read of several statements that must see one state."""
+        if getattr(self._local, "pin", None) is not None:
+            yield  # the caller's transaction
+            return
+        with self._outer(write=False):
+            yield
 
     def _writing(self) -> AbstractContextManager[_Level]:
         return self._level(write=True)

@@ -77,7 +77,7 @@ def _table(table: TableInfo) -> dict[str, Any]:
 
 class SchemaMixin(CoreDatabase):
     def schema_fingerprint(self) -> JsonObject:
-        with self._reading():
+        with self._snapshot():  # every table's columns, keys and indexes
             return fingerprint(self._driver.read_catalog(self._conn()))
 
     def reset_data(self) -> None:

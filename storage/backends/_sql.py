@@ -53,10 +53,12 @@ EXECUTION_COLUMNS: Final = (
 _TERMINAL_JOB_STATES = "('completed', 'failed', 'cancelled')"
 
 # --------------------------------------------------------------------------- workspaces
+#: no row back when the id or the name is taken: the caller asks which, and its transaction
+#: (no statement failed) stays usable without a savepoint
 INSERT_WORKSPACE: Final = (
     f"INSERT INTO workspaces (id, name, name_digest, created_at, updated_at, {_PROVENANCE}) "
     f"VALUES (:id, :name, :name_digest, :now, :now, {_PROVENANCE_PARAMS}) "
-    f"RETURNING {WORKSPACE_COLUMNS}"
+    f"ON CONFLICT DO NOTHING RETURNING {WORKSPACE_COLUMNS}"
 )
 SELECT_WORKSPACES: Final = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces"
 SELECT_WORKSPACE: Final = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = :id"
@@ -80,8 +82,10 @@ INSERT_BLOCK: Final = (
     f":raw_content, :display_content, :derived_content, :now, :now, {_PROVENANCE_PARAMS}) "
     f"RETURNING {BLOCK_COLUMNS}"
 )
-MAX_BLOCK_SEQUENCE: Final = (
-    "SELECT MAX(sequence) AS max_sequence FROM blocks WHERE document_id = :document_id"
+#: a new block's document (its workspace) and the highest sequence in it, in one statement
+SELECT_BLOCK_PARENT: Final = (
+    "SELECT d.workspace_id, (SELECT MAX(b.sequence) FROM blocks b WHERE b.document_id = d.id) "
+    "AS max_sequence FROM documents d WHERE d.id = :id"
 )
 SELECT_BLOCKS: Final = (
     f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE document_id = :document_id ORDER BY sequence"

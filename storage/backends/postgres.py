@@ -4,7 +4,9 @@ Connections are in autocommit mode so the shared code issues BEGIN/SAVEPOINT/COM
 (the same statements as on SQLite). A thread holds one pooled connection for the whole of a
 transaction; outside one, each API call borrows a connection for its own transaction. The
 pool checks a connection before lending it and drops broken ones, so a restarted server
-costs one failed call, not a poisoned pool. ``search_path`` (the application's schema),
+costs no call: the check asks the connection's socket (no round trip) whether the server
+said anything since the connection went idle, which an idle connection only hears when the
+server ends it, and only then asks the server. ``search_path`` (the application's schema),
 ``statement_timeout``, ``lock_timeout`` and ``connect_timeout`` are set through the
 connection options. ``lock_timeout`` is `busy_timeout`, so a write blocked by another
 connection's lock fails with `SerializationError` after the same wait as on SQLite,
@@ -16,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import select
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -139,6 +142,18 @@ def map_error(exc: psycopg.Error, url: DatabaseUrl) -> StorageError:
     return StorageError(f"PostgreSQL error{f' ({state})' if state else ''} in {where}: {detail}")
 
 
+def _still_alive(conn: Connection) -> None:
+    """The pool's check of a connection it is about to lend (raises if it is broken). An
+    idle connection in autocommit mode is sent nothing unless its session ends (a server
+    shutting down or restarting sends the reason, then closes the socket): so a socket with
+    nothing to read is alive, and only a readable one costs psycopg's round-trip check."""
+    if conn.closed:
+        raise psycopg.OperationalError("the connection is closed")
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    if readable:
+        ConnectionPool.check_connection(conn)
+
+
 class PostgresDriver(Driver[Connection]):
     backend = Backend.POSTGRES
 
@@ -156,7 +171,7 @@ class PostgresDriver(Driver[Connection]):
             min_size=1,
             max_size=POOL_MAX_SIZE,
             timeout=settings.connect_timeout,
-            check=ConnectionPool.check_connection,
+            check=_still_alive,
             name="dualstore",
             open=False,
         )

@@ -110,12 +110,12 @@ class MigrationsMixin(CoreDatabase):
         return {int(r["version"]): parse_timestamp(r["applied_at"]) for r in rows}
 
     def migration_version(self) -> int:
-        with self._reading():
+        with self._snapshot():  # the catalog, then the ledger
             return max(self._applied(), default=0)
 
     def migration_status(self) -> list[MigrationStatus]:
         known = self._known_migrations()
-        with self._reading():
+        with self._snapshot():  # the catalog, then the ledger
             applied = self._applied()
         return [MigrationStatus(m.version, m.name, applied.get(m.version)) for m in known]
 
@@ -152,7 +152,7 @@ class MigrationsMixin(CoreDatabase):
     def migrate_down(self, target: int = 0) -> list[int]:
         known = {m.version: m for m in self._known_migrations()}
         goal = self._check_target(target, len(known))
-        with self._reading():
+        with self._snapshot():  # the catalog, then the ledger
             applied = sorted(self._applied(), reverse=True)
         reverted: list[int] = []
         for version in (v for v in applied if v > goal):

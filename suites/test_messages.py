@@ -11,17 +11,9 @@ import re
 
 import pytest
 
-from storage.api import (
-    Database,
-    JobState,
-    WriteContext,
-)
+from storage.api import Database, JobState, NewBlock, WriteContext
 from storage.errors import Conflict, GuardError, StorageError
-from suites._factories import (
-    HUMAN,
-    make_job,
-    make_workspace,
-)
+from suites._factories import HUMAN, make_blocks, make_document, make_job, make_workspace
 from suites._refusals import REFUSALS
 from suites._refusals._common import Call
 
@@ -56,3 +48,24 @@ def test_a_silent_edit_carries_its_code(db: Database) -> None:
         db.create_workspace("w", WriteContext.ai("m", job_id="j"))
     assert refused.value.code == "HSK-403-SILENT-EDIT"
     assert db.list_workspaces() == []
+
+
+def test_a_taken_document_or_block_key_says_which_and_the_transaction_goes_on(
+    db: Database,
+) -> None:
+    document = make_document(db)
+    [block] = make_blocks(db, document, ["x"])
+    with db.transaction():
+        taken_id = f"^a document with id {re.escape(repr(document.id))} already exists$"
+        with pytest.raises(Conflict, match=taken_id):
+            db.create_document(document.workspace_id, "again", HUMAN, id=document.id)
+        with pytest.raises(Conflict, match=f"^a block with id {re.escape(repr(block.id))} "):
+            db.create_block(document.id, NewBlock("p", "y", id=block.id), HUMAN)
+        at = f"^document {re.escape(repr(document.id))} already has a block at sequence 0$"
+        with pytest.raises(Conflict, match=at):
+            db.create_block(document.id, NewBlock("p", "y", sequence=block.sequence), HUMAN)
+        # Nothing was written, and the transaction is still usable (no statement failed).
+        db.create_block(document.id, NewBlock("p", "z"), HUMAN)
+    assert [b.raw_content for b in db.list_blocks(document.id)] == ["x", "z"]
+    assert db.get_counters(document.workspace_id).block_count == 2
+    assert [d.id for d in db.list_documents(document.workspace_id)] == [document.id]

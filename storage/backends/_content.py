@@ -116,7 +116,7 @@ class ContentMixin(IndexesMixin):
             "name_digest": hashlib.sha256(checked_name.encode()).hexdigest(),
             **provenance,
         }
-        with self._writing():
+        with self._writing(savepoint=False):
             params["now"] = timestamp(self._now(), "now")
             row = self._one(_sql.INSERT_WORKSPACE, params)
             if row is None:  # the id or the name is taken: say which
@@ -165,11 +165,12 @@ class ContentMixin(IndexesMixin):
             "title": nonblank(title, "document title"),
             **provenance,
         }
-        with self._writing():
+        with self._writing(savepoint=False):
             self._require(_sql.SELECT_WORKSPACE, params["workspace_id"], "workspace")
             params["now"] = timestamp(self._now(), "now")
             row = self._one(_sql.INSERT_DOCUMENT, params)
-            assert row is not None
+            if row is None:
+                raise Conflict(f"a document with id {params['id']!r} already exists")
             self._bump_counters(row["workspace_id"], CounterDelta(documents=1))
         return _records.document(row)
 
@@ -200,7 +201,7 @@ class ContentMixin(IndexesMixin):
         provenance = _guarded(ctx)
         params = {**_block_params(block), **provenance}
         params["document_id"] = text(document_id, "document_id")
-        with self._writing():
+        with self._writing(savepoint=False):
             parent = self._require(_sql.SELECT_BLOCK_PARENT, params["document_id"], "document")
             if params["sequence"] is None:
                 params["sequence"] = _next_sequence(parent["max_sequence"])
@@ -264,7 +265,13 @@ class ContentMixin(IndexesMixin):
 
     def _insert_block(self, params: dict[str, Any], workspace_id: str) -> Block:
         row = self._one(_sql.INSERT_BLOCK, {**params, "now": timestamp(self._now(), "now")})
-        assert row is not None
+        if row is None:  # its id, or its sequence in the document, is taken: say which
+            if self._one(_sql.SELECT_BLOCK, {"id": params["id"]}) is not None:
+                raise Conflict(f"a block with id {params['id']!r} already exists")
+            raise Conflict(
+                f"document {params['document_id']!r} already has a block at sequence "
+                f"{params['sequence']}"
+            )
         self._index_block(row["id"], row["document_id"], workspace_id, row["raw_content"], new=True)
         return _records.block(row)
 

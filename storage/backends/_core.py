@@ -4,7 +4,10 @@ Each thread that enters a transaction pins one connection (`Driver.pinned`) for 
 duration; nested levels are savepoints on that connection. Every API method that writes runs
 in a level of its own, so outside a transaction it is atomic, and inside a caller's
 transaction a failure rolls back only the method's savepoint: the caller's transaction stays
-usable (on PostgreSQL an error would otherwise abort the whole transaction).
+usable (on PostgreSQL an error would otherwise abort the whole transaction). A write that
+refuses only before it writes (a check, a row it reads and does not find) and makes its
+changes with statements that cannot be refused (an insert that skips a taken key and says
+so, an upsert) is atomic without a savepoint: `_writing(savepoint=False)`.
 
 Reads cost no transaction statements of their own. A read of one statement (`_read`) runs on
 its own outside a transaction (one statement is one snapshot) and as part of the caller's
@@ -117,18 +120,20 @@ class CoreDatabase:
         with self._outer(write=False):
             yield
 
-    def _writing(self) -> AbstractContextManager[_Level]:
-        return self._level(write=True)
+    def _writing(self, *, savepoint: bool = True) -> AbstractContextManager[_Level]:
+        return self._level(write=True, savepoint=savepoint)
 
     @contextmanager
-    def _level(self, *, write: bool) -> Iterator[_Level]:
+    def _level(self, *, write: bool, savepoint: bool = True) -> Iterator[_Level]:
         pin: _Pin | None = getattr(self._local, "pin", None)
         if pin is None:
             with self._outer(write=write) as level:
                 yield level
-        else:
+        elif savepoint:
             with self._savepoint(pin) as level:
                 yield level
+        else:
+            yield _Level()  # the caller's transaction, as it is
 
     @contextmanager
     def _outer(self, *, write: bool) -> Iterator[_Level]:

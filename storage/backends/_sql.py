@@ -65,10 +65,11 @@ SELECT_WORKSPACE: Final = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id 
 DELETE_WORKSPACE: Final = "DELETE FROM workspaces WHERE id = :id"
 
 # --------------------------------------------------------------------------- documents
+#: (like INSERT_WORKSPACE and INSERT_BLOCK: no row back for a taken id; the caller says so)
 INSERT_DOCUMENT: Final = (
     f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES "
     f"(:id, :workspace_id, :title, :now, :now, {_PROVENANCE_PARAMS}) "
-    f"RETURNING {DOCUMENT_COLUMNS}"
+    f"ON CONFLICT DO NOTHING RETURNING {DOCUMENT_COLUMNS}"
 )
 SELECT_DOCUMENTS: Final = (
     f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE workspace_id = :workspace_id"
@@ -80,7 +81,7 @@ DELETE_DOCUMENT: Final = "DELETE FROM documents WHERE id = :id RETURNING workspa
 INSERT_BLOCK: Final = (
     f"INSERT INTO blocks ({BLOCK_COLUMNS}) VALUES (:id, :document_id, :sequence, :kind, "
     f":raw_content, :display_content, :derived_content, :now, :now, {_PROVENANCE_PARAMS}) "
-    f"RETURNING {BLOCK_COLUMNS}"
+    f"ON CONFLICT DO NOTHING RETURNING {BLOCK_COLUMNS}"
 )
 #: a new block's document (its workspace) and the highest sequence in it, in one statement
 SELECT_BLOCK_PARENT: Final = (

@@ -40,7 +40,7 @@ from storage.errors import (
     Unavailable,
     ValidationError,
 )
-from storage.migrations.runner import load_migrations
+from storage.migrations.files import load_migrations
 from storage.url import parse_url
 
 DEFAULT_URL = "sqlite:///dualstore.db"

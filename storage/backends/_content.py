@@ -21,6 +21,7 @@ from storage.api import (
     new_id,
 )
 from storage.backends import _records, _sql
+from storage.backends._indexes import CounterDelta, IndexesMixin
 from storage.backends._values import (
     enum_value,
     identifier,
@@ -34,7 +35,6 @@ from storage.backends._values import (
     timestamp,
 )
 from storage.errors import Conflict, GuardError, NotFound, ValidationError
-from storage.indexes import CounterDelta, IndexesMixin
 
 SILENT_EDIT = "HSK-403-SILENT-EDIT"
 

@@ -20,6 +20,7 @@ from storage.api import (
     new_id,
 )
 from storage.backends import _records, _sql
+from storage.backends._indexes import CounterDelta, IndexesMixin
 from storage.backends._values import (
     aware,
     boolean,
@@ -35,7 +36,6 @@ from storage.backends._values import (
     timestamp,
 )
 from storage.errors import Conflict, NotFound, ValidationError
-from storage.indexes import CounterDelta, IndexesMixin
 
 
 class JobsMixin(IndexesMixin):

@@ -1,4 +1,5 @@
 """Schema migrations: ``NNNN_name.sql`` files with a matching ``NNNN_name.down.sql``.
 
-One SQL text per file serves both backends. `runner` finds, orders and applies them.
+One SQL text per file serves both backends. `files` finds, orders and splits them; the
+storage API applies them (`storage.backends._migrations`).
 """

@@ -12,7 +12,7 @@ from storage.backends._base import SqlDatabase
 from storage.backends._driver import Settings
 from storage.backends._sql import RESET_DATA, VERSION_TABLE_NAME
 from storage.errors import MigrationError, StorageError
-from storage.migrations.runner import load_migrations, split_statements
+from storage.migrations.files import load_migrations, split_statements
 
 SHIPPED = load_migrations(Path(storage.__file__).parent / "migrations")
 # Test migration sets are assembled from the shipped files (no SQL outside storage/).

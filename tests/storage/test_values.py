@@ -6,8 +6,8 @@ import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from storage.backends._indexes import index_key
 from storage.backends._values import MonotonicClock
-from storage.indexes import index_key
 
 
 def test_the_clock_is_utc_and_strictly_increasing() -> None:

@@ -1,100 +1,20 @@
-"""Find, order, apply and revert the SQL migrations.
+"""Apply and revert the SQL migrations (`Database.run_migrations`, `migrate_down`, status).
 
-Each migration is a pair ``NNNN_name.sql`` / ``NNNN_name.down.sql`` holding one SQL text
-for every backend. Each file runs in its own transaction and is recorded in
-``schema_migrations``; a failing statement rolls its file back, so the database stays at
+Each migration file (`storage.migrations.files`) runs in its own transaction and is recorded
+in ``schema_migrations``; a failing statement rolls its file back, so the database stays at
 the previous version, and the `MigrationError` names the file and the statement.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from storage.api import MigrationStatus
 from storage.backends import _sql
 from storage.backends._core import CoreDatabase
 from storage.backends._values import parse_timestamp, timestamp
 from storage.errors import MigrationError, StorageError, ValidationError
-
-_FILE_NAME = re.compile(r"(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql")
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    name: str
-    up_path: Path
-    down_path: Path
-
-    def statements(self, *, down: bool = False) -> list[str]:
-        path = self.down_path if down else self.up_path
-        return split_statements(path.read_text(encoding="utf-8"))
-
-
-def load_migrations(directory: Path) -> list[Migration]:
-    """The migrations in `directory`, in order; gaps or a missing down file are errors."""
-    found: list[Migration] = []
-    for path in sorted(directory.glob("*.sql")):
-        if path.name.endswith(".down.sql"):
-            continue
-        match = _FILE_NAME.fullmatch(path.name)
-        if match is None:
-            raise MigrationError(f"migration file name {path.name!r} is not NNNN_name.sql")
-        down = path.with_name(f"{path.name[:-4]}.down.sql")
-        if not down.is_file():
-            raise MigrationError(f"migration {path.name} has no {down.name}")
-        found.append(Migration(int(match["version"]), match["name"], path, down))
-    for expected, migration in enumerate(found, start=1):
-        if migration.version != expected:
-            raise MigrationError(
-                f"migrations must be numbered 0001, 0002, … without gaps; "
-                f"expected {expected:04d}, found {migration.up_path.name}"
-            )
-    return found
-
-
-def split_statements(script: str) -> list[str]:
-    """Split a SQL script on ``;``, ignoring ones inside quotes and comments.
-
-    Comment-only pieces are dropped. Dollar quoting and procedural bodies are not supported
-    (the portable migrations never need them).
-    """
-    statements: list[str] = []
-    current: list[str] = []
-    i, n = 0, len(script)
-    while i < n:
-        char = script[i]
-        if char in "'\"":
-            end = i + 1
-            while end < n:
-                if script[end] == char:
-                    if end + 1 < n and script[end + 1] == char:  # doubled quote = escaped
-                        end += 2
-                        continue
-                    break
-                end += 1
-            current.append(script[i : end + 1])
-            i = end + 1
-        elif script.startswith("--", i):
-            end = script.find("\n", i)
-            i = n if end < 0 else end + 1
-            current.append("\n")
-        elif script.startswith("/*", i):
-            end = script.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-            current.append(" ")
-        elif char == ";":
-            statements.append("".join(current))
-            current = []
-            i += 1
-        else:
-            current.append(char)
-            i += 1
-    statements.append("".join(current))
-    return [s.strip() for s in statements if s.strip()]
+from storage.migrations.files import Migration, load_migrations
 
 
 class MigrationsMixin(CoreDatabase):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from storage.api import Backend, Capability
-from storage.backends._sql import PER_BACKEND_SQL
+from storage.backends._sql_per_backend import PER_BACKEND_SQL
 from storage.url import DatabaseUrl
 
 Row = dict[str, Any]

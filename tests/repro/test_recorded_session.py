@@ -64,24 +64,32 @@ def test_outside_nox_no_session_is_recorded(repro_project: pytest.Pytester) -> N
     assert recorded_session(repro_project) is None
 
 
+def _backend_failure_under_nox(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, current: str, recorded: str
+) -> pytest.RunResult:
+    """A failing SQLite test run as nox session `current` runs it, with the installs of
+    the noxfile's row `recorded`, and nothing of the outer run's environment."""
+    for name in list(os.environ):
+        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NOX_CURRENT_SESSION", current)
+    monkeypatch.setenv("DUALSTORE_NOX_SESSION", recorded)
+    pytester.makepyfile(test_backend=BACKEND_FAILING)
+    adopt(pytester)
+    result = pytester.runpytest_subprocess(
+        "--backend", "sqlite", "-p", "randomly", "--randomly-seed=3", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(failed=1)
+    return result
+
+
 def test_a_backend_test_of_the_full_suite_stays_in_the_full_session(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A backend test of a `nox -s tests` run may live under tests/ and need what only the
     # full session installs (the audit's sqlglot, the linters): `tests-<backend>` lacks it.
-    for name in list(os.environ):
-        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("NOX_CURRENT_SESSION", "tests")
-    monkeypatch.setenv("DUALSTORE_NOX_SESSION", "tests")
-    pytester.makepyfile(test_backend=BACKEND_FAILING)
-    adopt(pytester)
+    result = _backend_failure_under_nox(pytester, monkeypatch, "tests", "tests")
 
-    result = pytester.runpytest_subprocess(
-        "--backend", "sqlite", "-p", "randomly", "--randomly-seed=3", "-p", "no:cacheprovider"
-    )
-
-    result.assert_outcomes(failed=1)
     assert recorded_session(pytester) == "tests"
     assert single_test_line(result) == [
         "nox", "-s", "tests", "--", "--dualstore-backend=sqlite", "-n0", "--randomly-seed=3",
@@ -93,19 +101,10 @@ def test_a_backend_test_of_a_per_backend_run_reruns_on_that_python_alone(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # `nox -s tests-sqlite` is every declared Python's session: the rerun names this one.
-    for name in list(os.environ):
-        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("NOX_CURRENT_SESSION", f"tests-sqlite-{PYTHON}")
-    monkeypatch.setenv("DUALSTORE_NOX_SESSION", "tests-sqlite")
-    pytester.makepyfile(test_backend=BACKEND_FAILING)
-    adopt(pytester)
-
-    result = pytester.runpytest_subprocess(
-        "--backend", "sqlite", "-p", "randomly", "--randomly-seed=3", "-p", "no:cacheprovider"
+    result = _backend_failure_under_nox(
+        pytester, monkeypatch, f"tests-sqlite-{PYTHON}", "tests-sqlite"
     )
 
-    result.assert_outcomes(failed=1)
     assert single_test_line(result) == [
         "nox", "-s", f"tests-sqlite-{PYTHON}", "--", "-n0", "--randomly-seed=3",
         "test_backend.py::test_sees_its_own_write[sqlite]",

@@ -22,6 +22,7 @@ A run, step by step:
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
 from collections.abc import Generator
@@ -132,9 +133,23 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.import_plugin(REPRO_PLUGIN)
     cfg = options.load(config)
     run.backends = cfg.backends
+    _import_drivers(cfg.backends)
     config.stash[HARNESS] = Harness(cfg, run, project)
     shards.configure(config)
     config.pluginmanager.register(Reporter(config), "dualstore-reporter")
+
+
+def _import_drivers(backends: tuple[str, ...]) -> None:
+    """Import the selected backends' drivers now, before any test. pytester puts
+    `sys.modules` back after each test that uses it, dropping what the test imported first;
+    a driver imported again is a second copy of its Python half, whose `except` clauses
+    miss the errors its compiled half still raises as the first copy's classes. Imported
+    here, a driver is in every snapshot. (One that is missing is reported when the backend
+    is provisioned.)"""
+    for name in backends:
+        for module in PROVISIONERS[name].driver_modules:
+            if importlib.util.find_spec(module) is not None:
+                importlib.import_module(module)
 
 
 def _skips_provisioning(config: pytest.Config) -> bool:

@@ -56,6 +56,8 @@ class Provisioner(Protocol):
 
     #: True for a server that can go away mid-run (the outage breaker watches it)
     is_server: bool
+    #: the driver's top-level modules, which every process of a run imports at start-up
+    driver_modules: tuple[str, ...]
 
     def provision(
         self, cfg: HarnessConfig, run_id: str, tempdir: RunTempDir, project: Project

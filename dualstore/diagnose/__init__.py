@@ -30,7 +30,7 @@ from typing import Final
 from dualstore import environment
 from dualstore.diagnose.diagnosis import Diagnosis, Verdict, say, shown_path
 from dualstore.diagnose.recording import BadTarget, RecordedRun, WorkerOrder, load
-from dualstore.diagnose.replay import Budget, Replayer
+from dualstore.diagnose.replay import Budget, Replayer, replays
 
 __all__ = ["DEFAULT_MAX_RUNS", "DEFAULT_RUNS", "DEFAULT_TIME_BUDGET", "diagnose", "main"]
 
@@ -107,7 +107,7 @@ def diagnose(
                 verdicts.append(verdict)
                 print("\n".join(verdict.text()), flush=True)  # noqa: T201
     missing = [v for v in verdicts if not v.found]
-    spent = f"{budget.runs} replays, {budget.elapsed():.1f}s"
+    spent = f"{replays(budget.runs)}, {budget.elapsed():.1f}s"
     if not missing:
         print(f"diagnose: every failing test got a verdict ({total}; {spent})")  # noqa: T201
         return 0

@@ -120,10 +120,19 @@ class Diagnosis:
         self.shown_order = shown_order
         self.progress = progress
         self._label = ""
+        #: results of sequences of two or more tests (one failure's search often replays
+        #: what another's did); a test alone is never taken from here: its repeats count
+        self._seen: dict[tuple[str, ...], Result] = {}
 
     # ------------------------------------------------------------------ replays
     def _replay(self, tests: Sequence[str], what: str) -> Result:
+        key = tuple(tests)
+        if len(key) > 1 and key in self._seen:
+            self.progress(f"{self._label}: {what}: {self._seen[key].outcome} (replayed before)")
+            return self._seen[key]
         result = self.replayer.replay(tests)
+        if len(key) > 1 and result.outcome is not None:
+            self._seen[key] = result
         budget = self.replayer.budget
         shown = result.outcome or f"did not run ({result.reason})"
         self.progress(
@@ -236,7 +245,8 @@ class Diagnosis:
         if not differs:
             return [
                 "nothing the run recorded differs here (Python, packages, server versions): "
-                "look at what it did not record (machine load, time, the CI runner)"
+                "look at what it did not record (environment variables, machine load, time, the "
+                "CI runner)"
             ]
         return ["what differs from the recorded run:", *(f"  {line}" for line in differs)]
 

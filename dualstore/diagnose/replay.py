@@ -35,6 +35,10 @@ STOP_GRACE_SECONDS: Final = 15.0
 POSTGRES_URL_ENV: Final = "DUALSTORE_POSTGRES_URL"
 
 
+def replays(count: int) -> str:
+    return "1 replay" if count == 1 else f"{count} replays"
+
+
 class OutOfBudget(Exception):
     """No run or time is left for another replay."""
 
@@ -55,7 +59,7 @@ class Budget:
     def take(self) -> float:
         """Count one replay; its time limit (what is left of the budget)."""
         if self.runs >= self.max_runs:
-            raise OutOfBudget(f"the run budget ({self.max_runs} replays) is spent")
+            raise OutOfBudget(f"the run budget ({replays(self.max_runs)}) is spent")
         if self.remaining() <= 0:
             raise OutOfBudget(f"the time budget ({self.seconds:g} s) is spent")
         self.runs += 1

@@ -302,7 +302,9 @@ def shown_path(path: Path, artifact: Path | None, unpacked: Path | None) -> str:
     inside an unpacked artifact, where it goes once unpacked into `.dualstore/runs`."""
     if artifact is not None and unpacked is not None:
         inside = path.resolve().relative_to(unpacked.resolve())
-        return str(Path(".dualstore") / "runs" / inside)
+        runs = Path(".dualstore") / "runs"
+        # an artifact of `.dualstore/runs/` holds the run directories (or that path itself)
+        return str(inside if inside.is_relative_to(runs) else runs / inside)
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:

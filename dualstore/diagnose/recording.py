@@ -39,6 +39,10 @@ class WorkerOrder:
     def failed(self) -> list[str]:
         return [test for test in self.tests if self.outcomes.get(test) == "failed"]
 
+    def unfinished(self) -> list[str]:
+        """Tests that started and never ended (their worker died, or the run was stopped)."""
+        return [test for test in self.tests if test not in self.outcomes]
+
     def prefix(self, test: str) -> list[str]:
         """The tests this worker ran before `test`."""
         return self.tests[: self.tests.index(test)]
@@ -150,5 +154,15 @@ def load(target: Path, unpack_into: Path) -> list[RecordedRun]:
             )
     failing = [run for run in runs if run.failures()]
     if not failing:
-        raise BadTarget(f"no failed test is recorded in {where}: nothing to diagnose")
+        unfinished = [
+            (order, test) for run in runs for order in run.orders for test in order.unfinished()
+        ]
+        detail = ""
+        if unfinished:
+            order, test = unfinished[0]
+            detail = (
+                f" ({test} started in {order.path} and never finished: the worker died or "
+                "the run was stopped; `nox -s repro` replays that order)"
+            )
+        raise BadTarget(f"no failed test is recorded in {where}: nothing to diagnose{detail}")
     return failing

@@ -283,3 +283,17 @@ def test_a_target_with_nothing_to_diagnose_is_a_usage_error(
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith("diagnose: error: ")
+
+
+def test_a_test_whose_worker_died_is_named_instead(repro_project: pytest.Pytester) -> None:
+    """A worker that dies mid-test leaves a start line and no outcome: nothing failed that a
+    replay can classify, and the message says which test never finished."""
+    repro_project.makepyfile(
+        test_dies="import os\n\ndef test_kills_its_worker():\n    os._exit(3)\n",
+        test_first="def test_first():\n    pass\n",
+    )
+    run_dir = record(repro_project, "-n", "2", "--max-worker-restart=0", "-p", "no:randomly")
+    result = diagnose(repro_project.path, str(run_dir))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "test_dies.py::test_kills_its_worker started in " in result.stderr
+    assert "never finished: the worker died or the run was stopped" in result.stderr

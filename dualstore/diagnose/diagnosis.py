@@ -290,8 +290,10 @@ class Diagnosis:
         twins = [on_backend(t, backend, other) if self.run.backend_of(t) else t for t in tests]
         try:
             fails = self._fails(twins, f"the same on {other}")
-        except (OutOfBudget, Unreplayable):
-            return []
+        except OutOfBudget:
+            return [f"not tried on {other}: the budget is spent"]
+        except Unreplayable as exc:
+            return [f"not tried on {other}: {exc}"]
         if fails:
             return [f"the same tests fail it on {other} too"]
         return [f"on {other} the same tests pass: the state breaks it on {backend} only"]

@@ -169,7 +169,7 @@ def _reason(returncode: int | None, output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith(("ERROR", "E ", "INTERNALERROR"))]
     last = (errors or lines or [f"pytest exited {returncode} and printed nothing"])[-1]
-    return scrub(last)[:300]
+    return scrub(last.removeprefix("ERROR: "))[:300]
 
 
 def scrub(text: str) -> str:

@@ -123,6 +123,8 @@ class Diagnosis:
         #: results of sequences of two or more tests (one failure's search often replays
         #: what another's did); a test alone is never taken from here: its repeats count
         self._seen: dict[tuple[str, ...], Result] = {}
+        #: how far the current failure got, for a verdict the budget cuts short
+        self._so_far = ""
 
     # ------------------------------------------------------------------ replays
     def _replay(self, tests: Sequence[str], what: str) -> Result:
@@ -150,18 +152,23 @@ class Diagnosis:
         results: list[Result] = []
         for number in range(1, self.runs + 1):
             results.append(self._replay([test], f"{what}, run {number}/{self.runs}"))
+            failed = sum(r.failed for r in results)
+            self._so_far = f"{what}: failed {failed} of {_times(len(results))} so far"
             if until_failure and results[-1].failed:
                 break
+        self._so_far = ""
         return results
 
     # ------------------------------------------------------------------ the steps
     def diagnose(self, order: WorkerOrder, test: str, label: str) -> Verdict:
         self._label = label
+        self._so_far = ""
         facts: list[str] = []
         try:
             return self._diagnose(order, test, facts)
         except OutOfBudget as exc:
-            return Verdict(test, NO_BUDGET, [*facts, f"stopped: {exc}"])
+            so_far = [self._so_far] if self._so_far else []
+            return Verdict(test, NO_BUDGET, [*facts, *so_far, f"stopped: {exc}"])
         except Unreplayable as exc:
             return Verdict(
                 test, NO_REPLAY, [*facts, f"a replay could not run it: {exc}"],
@@ -228,7 +235,8 @@ class Diagnosis:
         )
         lines = [
             f"it passes every way here: alone ({_times(self.runs)}) {ran}, with the "
-            "recorded seed and backends",
+            f"recorded seed and backends (unless it fails less often than 1 in "
+            f"{self.runs + 1}: raise --runs)",
             *self._differences(),
         ]
         workers = self.run.recording.get("workers")
@@ -271,6 +279,10 @@ class Diagnosis:
                 break
             low, high = 1, len(pool)  # pool[:high] + required fails it
             while low < high:
+                self._so_far = (
+                    f"the search was down to the first {high} of {len(prefix)} earlier tests"
+                    + (f", {len(required)} of the ones it needs found" if required else "")
+                )
                 middle = (low + high) // 2
                 if self._fails([*pool[:middle], *required, test], f"after {middle} of {len(pool)}"):
                     high = middle
@@ -278,6 +290,7 @@ class Diagnosis:
                     low = middle + 1
             required.insert(0, pool[high - 1])
             pool = pool[: high - 1]
+        self._so_far = ""
         return required
 
     def _on_other_backend(self, tests: list[str]) -> list[str]:

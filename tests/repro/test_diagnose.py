@@ -222,18 +222,37 @@ def test_a_hunted_failure_is_diagnosed_and_the_hunt_still_ends_with_its_commands
     assert reproduce_block(hunt.stdout).startswith("reproduce with:\n  python -m pytest --replay=")
 
 
-def test_a_spent_budget_is_no_verdict(repro_project: pytest.Pytester) -> None:
-    repro_project.makepyfile(**POLLUTED_PAIR)
+@pytest.mark.parametrize(
+    ("budget", "so_far"),
+    [
+        (["--runs", "1", "--max-runs", "1"], ["alone (unshuffled): failed 0 of 1 run"]),
+        (["--runs", "3", "--max-runs", "2"], ["alone: failed 0 of 2 runs so far"]),
+        (
+            ["--runs", "1", "--max-runs", "2"],
+            [
+                "alone (unshuffled): failed 0 of 1 run",
+                "fails after the 2 tests its process ran before it",
+                "the search was down to the first 2 of 2 earlier tests",
+            ],
+        ),
+    ],
+    ids=["after-the-runs-alone", "during-the-runs-alone", "during-the-search"],
+)
+def test_a_spent_budget_is_no_verdict_with_what_was_found(
+    repro_project: pytest.Pytester, budget: list[str], so_far: list[str]
+) -> None:
+    repro_project.makepyfile(**POLLUTED_PAIR, test_unrelated="def test_unrelated():\n    pass\n")
     run_dir = record(repro_project, "-p", "no:randomly")
-    result = diagnose(repro_project.path, str(run_dir), "--runs", "1", "--max-runs", "1")
+    result = diagnose(repro_project.path, str(run_dir), *budget)
     assert result.returncode == 1, result.stdout + result.stderr
+    replays = budget[-1]
     assert verdict(result.stdout, PAIR[1]) == [
         f"no verdict within budget: {PAIR[1]}",
-        "  alone (unshuffled): failed 0 of 1 run",
-        "  stopped: the run budget (1 replay) is spent",
+        *(f"  {line}" for line in so_far),
+        f"  stopped: the run budget ({replays} replay{'s' if replays != '1' else ''}) is spent",
     ]
     assert result.stdout.splitlines()[-1].startswith(
-        "diagnose: no verdict within budget for 1 of 1 failing tests (1 replay, "
+        "diagnose: no verdict within budget for 1 of 1 failing tests ("
     )
 
 

@@ -13,6 +13,13 @@ In this order, each step only when the ones before it leave the question open:
    still fails it finds the last test it needs, then again among the tests before that one,
    until the tests found fail it on their own (one replay each step: about log2(prefix)
    replays per polluter).
+
+The search is ours, not detect-test-pollution's: that tool runs each step as `pytest -p
+no:randomly …` after anything given in PYTEST_ADDOPTS (its only way in for our backend
+options), so pytest-randomly's reseeding with the recorded seed cannot be turned back on
+and each step draws other random values than the run did (and than the step before); and
+it looks for exactly one polluter (a cause that needs tests from both halves ends its
+bisection in an AssertionError).
 """
 
 from __future__ import annotations

@@ -192,6 +192,28 @@ def test_a_test_that_fails_only_on_postgres_is_backend_specific(
     assert f"FAILED {failing}" in single.stdout
 
 
+def test_a_replay_that_cannot_reach_its_server_is_no_verdict_and_hides_the_password(
+    harness_project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, closed_port: int
+) -> None:
+    harness_project.makepyfile(test_portable=POSTGRES_ONLY)
+    run_dir = record(harness_project, *RECORD)
+    monkeypatch.setenv(
+        "DUALSTORE_POSTGRES_URL", f"postgresql://me:hunter2@127.0.0.1:{closed_port}/x"
+    )
+    monkeypatch.setenv("DUALSTORE_DB_READY_TIMEOUT", "0.5")
+    failing = "test_portable.py::test_assumes_sqlite[postgres]"
+
+    result = diagnose(harness_project.path, str(run_dir), "--runs", "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    block = verdict(result.stdout, failing)
+    assert block[0] == f"no verdict: {failing}"
+    assert block[1].startswith(
+        "  a replay could not run it: dualstore: backend 'postgres' is unavailable"
+    )
+    assert printed_command(block)[-1].startswith("--replay=.dualstore/runs/")
+    assert "hunter2" not in result.stdout + result.stderr
+
+
 # Repro-only projects (no harness, no database): quick runs for what is not about backends.
 POLLUTED_PAIR = {
     "shared": "STATE = []\n",

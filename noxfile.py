@@ -266,10 +266,11 @@ def _session_in(session: nox.Session, run_file: str, text: str | None) -> str:
 
 @nox.session(name="flake-hunt")
 def flake_hunt(session: nox.Session) -> None:
-    """Rerun tests with new seeds and worker counts until one fails; print its reproduce line.
+    """Rerun tests with new seeds and worker counts until one fails; diagnose that run and
+    print its reproduce line.
 
-    `nox -s flake-hunt -- [--max-runs N] [--workers 0,2,4,auto] [test ids]` (env
-    DUALSTORE_FLAKE_MAX_RUNS); other args go to pytest, e.g. `--backend sqlite`."""
+    `nox -s flake-hunt -- [--max-runs N] [--workers 0,2,4,auto] [--no-diagnose] [test ids]`
+    (env DUALSTORE_FLAKE_MAX_RUNS); other args go to pytest, e.g. `--backend sqlite`."""
     _install(session, TOOLS)
     args, env = _urls_to_env(session.posargs, URL_ARGS)
     session.run("python", "-m", "dualstore.flakehunt", *args, env=env)

@@ -135,6 +135,9 @@ def test_a_polluter_twenty_tests_before_its_victim_is_named(
     result = diagnose(harness_project.path, str(run_dir), "--runs", "1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1].startswith("diagnose: every failing test got a verdict")
+    # The replays recorded elsewhere: the project's runs are as they were (none pruned).
+    assert list(run_dir.parent.iterdir()) == [run_dir]
+    assert not (harness_project.path / ".pytest_cache").exists()
     for backend, victim in victims.items():
         block = verdict(result.stdout, victim)
         assert block[0] == f"order-dependent: {victim}"

@@ -192,11 +192,12 @@ class Diagnosis:
         facts.append(f"alone{on} ({seed}): failed {failed} of {_times(runs)}")
         single = tests_command(self.run, [test])
         if 0 < failed < runs:
+            same = ", same seed each time" if self.run.seed is not None else ""
             return Verdict(
                 test, TIMING,
-                [f"it fails {failed} of {runs} times alone{on} ({runs} runs made, same seed "
-                 "each time): it depends on timing or on randomness the seed does not fix, "
-                 "not on the tests before it"],
+                [f"it fails {failed} of {runs} times alone{on} ({runs} runs made{same}): it "
+                 "depends on timing or on randomness the seed does not fix, not on the tests "
+                 "before it"],
                 single,
             )  # fmt: skip
         if failed == runs:

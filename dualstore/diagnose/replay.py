@@ -149,8 +149,7 @@ def _run(command: list[str], env: dict[str, str], timeout: float) -> tuple[int |
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
-        start_new_session=True,
-    ) as process:
+    ) as process:  # (in our process group: a Ctrl-C stops the replay too)
         try:
             output, _ = process.communicate(timeout=max(timeout, 1.0))
             return process.returncode, output

@@ -88,7 +88,8 @@ def on_backend(test: str, old: str, new: str) -> str:
     head, _, tail = test.rpartition("::")
     bracket = tail.index("[")
     params = [new if p == old else p for p in tail[bracket + 1 : -1].split("-")]
-    return f"{head}::{tail[:bracket]}[{'-'.join(params)}]" if head else tail
+    name = f"{tail[:bracket]}[{'-'.join(params)}]"
+    return f"{head}::{name}" if head else name
 
 
 def read_order(path: Path) -> WorkerOrder:

@@ -309,6 +309,12 @@ def test_a_failure_that_does_not_happen_here_shows_what_differs(
     assert block[1].startswith("  it passes every way here: alone (2 runs) ")
     here = importlib.metadata.version("pytest")
     assert f"    pytest {here} here, 0.0.1 in the run" in block
+    # ... and the header warned of it before any replay
+    lines = result.stdout.splitlines()
+    assert lines[1:3] == [
+        "  warning: this environment differs from the recorded run's:",
+        f"    pytest {here} here, 0.0.1 in the run",
+    ]
     shown = run_dir.relative_to(repro_project.path)
     assert block[-1] == f"  reproduce with: python -m pytest --replay={shown}/order.txt"
     assert "hunter2" not in result.stdout + result.stderr

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Final
 
 from dualstore import environment
-from dualstore.commands import FULL_SESSION, nox_line, python_line
+from dualstore.commands import FULL_SESSION, nox_line, on_this_python, python_line
 from dualstore.diagnose.recording import RecordedRun, WorkerOrder, on_backend
 from dualstore.diagnose.replay import OutOfBudget, Replayer, Result
 from dualstore.options import KNOWN_BACKENDS
@@ -87,10 +87,10 @@ def tests_command(run: RecordedRun, tests: Sequence[str]) -> str:
         return python_line(["-p", "no:xdist", *selected, *seed, *tests])
     session = str(run.recording.get("nox_session") or FULL_SESSION)
     if len(backends) == 1 and session != FULL_SESSION:
-        return nox_line(f"tests-{backends[0]}", ["-n0", *seed, *tests])
+        return nox_line(on_this_python(f"tests-{backends[0]}"), ["-n0", *seed, *tests])
     if backends:  # the full session, on just these backends
         return nox_line(FULL_SESSION, [*selected, "-n0", *seed, *tests])
-    return nox_line(session, ["-n0", *seed, *tests])
+    return nox_line(on_this_python(session), ["-n0", *seed, *tests])
 
 
 def replay_command(order_file: str) -> str:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Final
 
 from dualstore import environment
-from dualstore.diagnose.diagnosis import Diagnosis, Verdict, say, shown_path
+from dualstore.diagnose.diagnosis import NO_BUDGET, Diagnosis, Verdict, say, shown_path
 from dualstore.diagnose.recording import BadTarget, RecordedRun, WorkerOrder, load
 from dualstore.diagnose.replay import Budget, Replayer, replays
 
@@ -111,11 +111,18 @@ def diagnose(
     if not missing:
         print(f"diagnose: every failing test got a verdict ({total}; {spent})")  # noqa: T201
         return 0
-    print(  # noqa: T201
-        f"diagnose: no verdict within budget for {len(missing)} of {total} failing tests "
-        f"({spent}; --max-runs {max_runs}, --time-budget {time_budget:g}s): raise them, or "
-        "diagnose one order file at a time"
-    )
+    cut_short = sum(v.kind == NO_BUDGET for v in missing)
+    if cut_short:
+        print(  # noqa: T201
+            f"diagnose: no verdict within budget for {cut_short} of {total} failing tests "
+            f"({spent}; --max-runs {max_runs}, --time-budget {time_budget:g}s): raise "
+            "them, or diagnose one order file at a time"
+        )
+    if len(missing) > cut_short:
+        print(  # noqa: T201
+            f"diagnose: {len(missing) - cut_short} of {total} failing tests could not be "
+            f"replayed ({spent}): see why above"
+        )
     return NO_VERDICT_STATUS
 
 

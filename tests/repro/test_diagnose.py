@@ -214,6 +214,9 @@ def test_a_replay_that_cannot_reach_its_server_is_no_verdict_and_hides_the_passw
         "  a replay could not run it: dualstore: backend 'postgres' is unavailable"
     )
     assert printed_command(block)[-1].startswith("--replay=.dualstore/runs/")
+    assert result.stdout.splitlines()[-1].startswith(
+        "diagnose: 1 of 1 failing tests could not be replayed ("
+    )
     assert "hunter2" not in result.stdout + result.stderr
 
 

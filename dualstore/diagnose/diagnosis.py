@@ -31,11 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from dualstore import environment
+from dualstore import environment, repro
 from dualstore.commands import FULL_SESSION, nox_line, on_this_python, python_line
 from dualstore.diagnose.recording import RecordedRun, WorkerOrder, on_backend
 from dualstore.diagnose.replay import OutOfBudget, Replayer, Result
 from dualstore.options import KNOWN_BACKENDS
+from dualstore.repro import NOX_SESSION_ENV
 
 ORDER: Final = "order-dependent"
 TIMING: Final = "timing/random"
@@ -45,8 +46,6 @@ ALWAYS: Final = "fails every time"
 #: the two ways of getting no verdict
 NO_BUDGET: Final = "no verdict within budget"
 NO_REPLAY: Final = "no verdict"
-#: set by nox in every session (its name): the commands are then nox commands
-NOX_SESSION_ENV: Final = "NOX_CURRENT_SESSION"
 
 
 class Unreplayable(Exception):
@@ -94,9 +93,7 @@ def tests_command(run: RecordedRun, tests: Sequence[str]) -> str:
 
 
 def replay_command(order_file: str) -> str:
-    if os.environ.get(NOX_SESSION_ENV):
-        return nox_line("repro", [order_file])
-    return python_line([f"--replay={order_file}"])
+    return repro.replay_command(os.environ.get(NOX_SESSION_ENV), order_file)
 
 
 def other_backend(run: RecordedRun, backend: str) -> str | None:

@@ -20,6 +20,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -211,7 +212,7 @@ def lock(session: nox.Session) -> None:
 
 
 # ----------------------------------------------------------------------------- reproduce
-# (the logic is in dualstore/repro.py and flakehunt.py; these only pass args)
+# (the logic is in dualstore/repro.py, flakehunt.py and diagnose/; these only pass args)
 @nox.session
 def repro(session: nox.Session) -> None:
     """Replay a recorded test order file: same seed, backends and installs, in one process.
@@ -236,10 +237,16 @@ def _recorded_session(session: nox.Session, order_file: Path) -> str:
             "with:`, relative to the project root (unpack a CI artifact into the checkout)."
         )
     run_file = order_file.parent / "run.json"
+    text = run_file.read_text(encoding="utf-8") if run_file.is_file() else None
+    return _session_in(session, str(run_file), text)
+
+
+def _session_in(session: nox.Session, run_file: str, text: str | None) -> str:
+    """The `INSTALLS` row a run.json (its `text`; None: there is none) names."""
     recorded = None
-    if run_file.is_file():
+    if text is not None:
         try:
-            recorded = json.loads(run_file.read_text(encoding="utf-8")).get("nox_session")
+            recorded = json.loads(text).get("nox_session")
         except (ValueError, AttributeError):
             session.error(f"{run_file} is not a run recording (JSON object): re-download it.")
     if recorded is None:
@@ -259,13 +266,46 @@ def _recorded_session(session: nox.Session, order_file: Path) -> str:
 
 @nox.session(name="flake-hunt")
 def flake_hunt(session: nox.Session) -> None:
-    """Rerun tests with new seeds and worker counts until one fails; print its reproduce line.
+    """Rerun tests with new seeds and worker counts until one fails; diagnose that run and
+    print its reproduce line.
 
-    `nox -s flake-hunt -- [--max-runs N] [--workers 0,2,4,auto] [test ids]` (env
-    DUALSTORE_FLAKE_MAX_RUNS); other args go to pytest, e.g. `--backend sqlite`."""
+    `nox -s flake-hunt -- [--max-runs N] [--workers 0,2,4,auto] [--no-diagnose] [test ids]`
+    (env DUALSTORE_FLAKE_MAX_RUNS); other args go to pytest, e.g. `--backend sqlite`."""
     _install(session, TOOLS)
     args, env = _urls_to_env(session.posargs, URL_ARGS)
     session.run("python", "-m", "dualstore.flakehunt", *args, env=env)
+
+
+@nox.session
+def diagnose(session: nox.Session) -> None:
+    """Tell why each test of a failed run failed, with the command that shows it.
+
+    `nox -s diagnose -- <run dir | order file | CI artifact .zip> [--runs N] [--max-runs N]
+    [--time-budget SECONDS]`: order-dependent (naming the earlier tests that break it),
+    timing/random, backend-specific or environment. Installs what the recorded session had
+    (run.json names it), like `repro`; PostgreSQL as for the test sessions."""
+    if not session.posargs:
+        session.error("usage: nox -s diagnose -- <run dir | order file | artifact .zip>")
+    args, env = _urls_to_env(session.posargs, URL_ARGS)
+    target = next((Path(arg) for arg in args if Path(arg).exists()), None)
+    recorded = _session_in(session, *_run_file_in(target)) if target else UNRECORDED
+    _install(session, INSTALLS[recorded])
+    session.run("python", "-m", "dualstore.diagnose", *args, env=env)
+
+
+def _run_file_in(target: Path) -> tuple[str, str | None]:
+    """The first run.json of a diagnose target (and its text): beside an order file, in or
+    under a directory, or in a .zip (a CI artifact as downloaded)."""
+    if zipfile.is_zipfile(target):
+        with zipfile.ZipFile(target) as archive:
+            names = sorted(n for n in archive.namelist() if Path(n).name == "run.json")
+            text = archive.read(names[0]).decode() if names else None
+            return (f"{target}:{names[0]}" if names else str(target)), text
+    if target.is_file():
+        target = target.parent
+    found = sorted(target.rglob("run.json")) if not (target / "run.json").is_file() else []
+    run_file = found[0] if found else target / "run.json"
+    return str(run_file), run_file.read_text(encoding="utf-8") if run_file.is_file() else None
 
 
 @nox.session

@@ -1,14 +1,19 @@
 """Hunt a flaky test: run pytest again and again with new seeds and worker counts.
 
     python -m dualstore.flakehunt [--max-runs N] [--workers 0,2,4,auto]
-                                        [--first-seed S] [pytest args or test ids …]
+                                        [--first-seed S] [--no-diagnose]
+                                        [--diagnose-runs N] [--diagnose-max-runs N]
+                                        [--diagnose-time-budget SECONDS]
+                                        [pytest args or test ids …]
 
 Run ``i`` uses seed ``first_seed + i`` and the ``i``-th worker count (cycling), so both the
 order inside a worker and the split between workers change. It stops at the first failing
-run, prints that run's output (whose last lines are the repro plugin's ``reproduce with:``
-block) and exits 1; after ``--max-runs`` clean runs it exits 0. A run that did not get as
-far as failing a test (usage error, no tests, internal error) stops the hunt with its own
-exit status, because rerunning will not change it. `nox -s flake-hunt` calls this module.
+run, prints that run's output, hands that run to `dualstore.diagnose` (with a smaller
+budget than diagnose's own: its verdicts follow the output), repeats the run's
+``reproduce with:`` block as its last lines and exits 1; after ``--max-runs`` clean runs
+it exits 0. A run that did not get as far as failing a test (usage error, no tests,
+internal error) stops the hunt with its own exit status, because rerunning will not
+change it. `nox -s flake-hunt` calls this module.
 """
 
 from __future__ import annotations
@@ -16,10 +21,15 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shlex
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dualstore import diagnose
 
 MAX_RUNS_ENV = "DUALSTORE_FLAKE_MAX_RUNS"
 DEFAULT_MAX_RUNS = 20
@@ -29,6 +39,18 @@ DEFAULT_WORKERS = ("0", "2", "4", "auto")
 #: pytest's exit status when tests failed; any other non-zero status is not a flake
 TESTS_FAILED = 1
 REPRODUCE_MARK = "reproduce with:"
+#: the diagnosis of a found failure: each failing test alone this many times, and at most
+#: this many replays and seconds in all (a hunt has already spent its time)
+DIAGNOSE_RUNS = 3
+DIAGNOSE_MAX_RUNS = 20
+DIAGNOSE_TIME_BUDGET = 180.0
+
+
+@dataclass(frozen=True)
+class DiagnoseBudget:
+    runs: int = DIAGNOSE_RUNS
+    max_runs: int = DIAGNOSE_MAX_RUNS
+    time_budget: float = DIAGNOSE_TIME_BUDGET
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +79,23 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="seed of the first run (default: a random one, so each hunt tries new seeds)",
     )
+    parser.add_argument(
+        "--no-diagnose",
+        action="store_true",
+        help="do not diagnose the failing run (diagnose replays its failing tests)",
+    )
+    parser.add_argument(
+        "--diagnose-runs", type=int, default=DIAGNOSE_RUNS,
+        help=f"diagnose: how often each failing test runs alone [default {DIAGNOSE_RUNS}]",
+    )  # fmt: skip
+    parser.add_argument(
+        "--diagnose-max-runs", type=int, default=DIAGNOSE_MAX_RUNS,
+        help=f"diagnose: at most this many replays [default {DIAGNOSE_MAX_RUNS}]",
+    )  # fmt: skip
+    parser.add_argument(
+        "--diagnose-time-budget", type=float, default=DIAGNOSE_TIME_BUDGET, metavar="SECONDS",
+        help=f"diagnose: at most this long [default {DIAGNOSE_TIME_BUDGET:g}]",
+    )  # fmt: skip
     return parser
 
 
@@ -90,8 +129,46 @@ def reproduce_block(output: str) -> str:
     return output[start:].rstrip() if start >= 0 else ""
 
 
-def hunt(max_runs: int, workers: Sequence[str], first_seed: int, pytest_args: Sequence[str]) -> int:
-    """Run until a failure (returns 1), a broken run (its status) or the limit (returns 0)."""
+def replayed_order_file(block: str) -> Path | None:
+    """The order file a `reproduce with:` block replays (None if its first command is not
+    a replay: a run whose tests all passed, yet it failed)."""
+    lines = block.splitlines()
+    if len(lines) < 2:
+        return None
+    argv = shlex.split(lines[1])
+    for arg in argv:
+        if arg.startswith("--replay="):
+            return Path(arg.removeprefix("--replay="))
+    if argv[:4] == ["nox", "-s", "repro", "--"] and len(argv) > 4:
+        return Path(argv[4])
+    return None
+
+
+def _diagnose(block: str, budget: DiagnoseBudget) -> None:
+    order_file = replayed_order_file(block)
+    if order_file is None or not order_file.is_file():
+        _say("nothing to diagnose: the run names no order file of a failing test")
+        return
+    _say(f"diagnosing the failing run ({order_file.parent}); verdicts follow")
+    sys.stdout.flush()
+    diagnose.diagnose(
+        order_file.parent,
+        runs=budget.runs,
+        max_runs=budget.max_runs,
+        time_budget=budget.time_budget,
+    )
+    sys.stdout.flush()
+
+
+def hunt(
+    max_runs: int,
+    workers: Sequence[str],
+    first_seed: int,
+    pytest_args: Sequence[str],
+    diagnosis: DiagnoseBudget | None = None,
+) -> int:
+    """Run until a failure (returns 1), a broken run (its status) or the limit (returns 0).
+    A failing run is diagnosed within `diagnosis` (None: not diagnosed)."""
     for run in range(max_runs):
         seed = first_seed + run
         # the seed varies first: the runs go to the worker counts in blocks, in order
@@ -112,8 +189,11 @@ def hunt(max_runs: int, workers: Sequence[str], first_seed: int, pytest_args: Se
             _say(f"stopped: pytest exited {result.returncode}, not a test failure")
             return result.returncode
         _say(f"first failure on run {run + 1} (seed={seed}, -n {count})")
+        block = reproduce_block(result.stdout)
+        if diagnosis is not None and block:
+            _diagnose(block, diagnosis)
         # Repeated so that the hunt, too, ends with the command to run next.
-        print(reproduce_block(result.stdout) or "(no reproduce block in the output)")  # noqa: T201
+        print(block or "(no reproduce block in the output)")  # noqa: T201
         return TESTS_FAILED
     _say(f"no failure in {max_runs} runs")
     return 0
@@ -124,10 +204,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers = [w.strip() for w in options.workers.split(",") if w.strip()]
     if options.max_runs < 1 or not workers:
         _parser().error("--max-runs must be at least 1 and --workers must name a count")
+    if options.diagnose_runs < 1 or options.diagnose_max_runs < 1:
+        _parser().error("--diagnose-runs and --diagnose-max-runs must be at least 1")
+    if options.diagnose_time_budget <= 0:
+        _parser().error("--diagnose-time-budget must be above 0")
     first_seed = options.first_seed
     if first_seed is None:
         first_seed = random.randrange(2**31)  # noqa: S311 - a test seed, not a secret
-    return hunt(options.max_runs, workers, first_seed, pytest_args)
+    diagnosis = None
+    if not options.no_diagnose:
+        diagnosis = DiagnoseBudget(
+            options.diagnose_runs, options.diagnose_max_runs, options.diagnose_time_budget
+        )
+    return hunt(options.max_runs, workers, first_seed, pytest_args, diagnosis)
 
 
 if __name__ == "__main__":

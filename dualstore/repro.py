@@ -316,7 +316,7 @@ class Reproducer:
             # test): the same invocation with the same seed (or replay) reproduces it.
             return ["reproduce with:", f"  {self._rerun(nox_session, seed)}"]
         first = self.failures[0]
-        replay = _replay(nox_session, self._shown(self.order_file(first.worker)))
+        replay = replay_command(nox_session, self._shown(self.order_file(first.worker)))
         singles = [f"  {self._single(nox_session, failure, seed)}" for failure in self.failures]
         if cap is not None and len(singles) > cap:
             rest = len(singles) - cap
@@ -342,7 +342,7 @@ class Reproducer:
 
     def _rerun(self, nox_session: str | None, seed: list[str]) -> str:
         if self.replaying is not None:
-            return _replay(nox_session, self._shown(self.replaying))
+            return replay_command(nox_session, self._shown(self.replaying))
         args = [*without_seed(redacted(self.config.invocation_params.args)), *seed]
         # A nox session's own options come again with its extra args; they repeat harmlessly.
         return nox_line(nox_session, args) if nox_session else python_line(args)
@@ -359,7 +359,7 @@ class Reproducer:
             return str(path)
 
 
-def _replay(nox_session: str | None, order_file: str) -> str:
+def replay_command(nox_session: str | None, order_file: str) -> str:
     """The command that replays `order_file` (in one process, with the recorded seed)."""
     if nox_session:
         return nox_line("repro", [order_file])

@@ -1,0 +1,5 @@
+"""`python -m dualstore.diagnose`: see the package's docstring."""
+
+from dualstore.diagnose import main
+
+raise SystemExit(main())

@@ -234,7 +234,7 @@ class PostgresProvisioner:
     worker; the run's advisory lock; leftovers of dead runs reaped at start."""
 
     is_server = True
-    driver_modules = ("psycopg",)
+    driver_modules: tuple[str, ...] = ("psycopg",)
 
     def provision(
         self, cfg: HarnessConfig, run_id: str, tempdir: RunTempDir, project: Project

@@ -42,7 +42,7 @@ class SqliteProvisioner:
     """SQLite: one database file per worker in the run's temp dir; nothing to start."""
 
     is_server = False
-    driver_modules = ("sqlite3",)
+    driver_modules: tuple[str, ...] = ("sqlite3",)
 
     def provision(
         self, cfg: HarnessConfig, run_id: str, tempdir: RunTempDir, project: Project

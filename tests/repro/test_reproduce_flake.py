@@ -87,10 +87,12 @@ def recorded_order(order_file: Path) -> list[str]:
 
 @pytest.mark.timeout(600)
 def test_hunted_flake_fails_the_same_way_when_replayed(flaky_project: Path) -> None:
+    # (--no-diagnose: the hunt's handoff to diagnose is tested in test_diagnose.py)
     hunt = run(
-        [sys.executable, "-m", "dualstore.flakehunt", "--max-runs", "40", "--workers", "2"],
+        [sys.executable, "-m", "dualstore.flakehunt", "--max-runs", "40", "--workers", "2",
+         "--no-diagnose"],
         flaky_project,
-    )
+    )  # fmt: skip
     assert hunt.returncode == 1, hunt.stdout + hunt.stderr
     # The failing run's own output ends with the block; the hunt repeats it as its last lines.
     block = reproduce_block(hunt.stdout)
@@ -134,9 +136,10 @@ def test_the_default_hunt_finds_an_order_dependent_pair(repro_project: pytest.Py
     one process first, with new seeds, and so finds the pair."""
     repro_project.makepyfile(**POLLUTED_PAIR)
     hunt = run(
-        [sys.executable, "-m", "dualstore.flakehunt", "--max-runs", "8", "--first-seed", "1"],
+        [sys.executable, "-m", "dualstore.flakehunt", "--max-runs", "8", "--first-seed", "1",
+         "--no-diagnose"],
         repro_project.path,
-    )
+    )  # fmt: skip
     assert hunt.returncode == 1, hunt.stdout + hunt.stderr
     progress = [line for line in hunt.stdout.splitlines() if line.startswith("flake-hunt: run ")]
     assert all(" -n 0:" in line for line in progress), progress  # found in the -n 0 block

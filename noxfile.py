@@ -211,6 +211,26 @@ def lock(session: nox.Session) -> None:
     )  # fmt: skip
 
 
+# ----------------------------------------------------------------------------- fuzz
+#: the differential suite, and the hypothesis profile of its large budget (suites/_profiles.py)
+FUZZ_TEST = "suites/test_differential.py"
+FUZZ_PROFILE = "dualstore-fuzz"
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The differential suite with a large budget: 2,000 random call sequences on both.
+
+    `nox -s fuzz -- [pytest args]` runs suites/test_differential.py on SQLite and
+    PostgreSQL side by side with the hypothesis profile `dualstore-fuzz` (suites/_profiles.py;
+    `nox -s tests` runs it with a small one). Found examples are kept in .hypothesis/, so a
+    difference found once is replayed first by the next run. Installs what `tests` does.
+    Minutes, not seconds: run it by hand or on a schedule, not in CI."""
+    _install(session, INSTALLS["tests"])
+    args = ["-n", "0", "--timeout", "3600", f"--hypothesis-profile={FUZZ_PROFILE}", FUZZ_TEST]
+    _run_pytest(session, "tests", [*args, *session.posargs])
+
+
 # ----------------------------------------------------------------------------- reproduce
 # (the logic is in dualstore/repro.py, flakehunt.py and diagnose/; these only pass args)
 @nox.session

@@ -9,19 +9,39 @@ test, as `dualstore_db`) and returns a value; the values must be equal on every 
 every backend must raise the same kind of error (DB-API's classes, `IntegrityError` and the
 like, count as the same kind across drivers). `normalise` maps a value first, for what the
 project declares unordered (e.g. `sorted`).
+
+`dualstore_handles` is the raw material for tests that drive the backends side by side
+themselves (a hypothesis state machine, as suites/test_differential.py): every selected
+backend's handle on the worker's store, by backend name, committing, each store reset
+after the test. The test isolates what it does within itself (e.g. the project's reset at
+the start of each example).
+
+A test that uses either fixture compares backends, so it needs two or more of them: in a
+run that selects fewer, it is deselected at collection (pytest counts it as deselected,
+never skipped), like a test whose capability a backend lacks.
 """
 
 from __future__ import annotations
 
 import difflib
 import pprint
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
+from dualstore.isolation import committed
 from dualstore.project import Handle
+from dualstore.state import HARNESS
+
+if TYPE_CHECKING:
+    from dualstore.fixtures import WorkerStores
+
+#: fixtures that compare backends: a test that uses one (directly or through another
+#: fixture) needs at least two selected backends
+COMPARING_FIXTURES: Final = ("dualstore_compare", "dualstore_handles")
 
 #: PEP 249's exception classes: a driver's error of one of these kinds is that kind,
 #: whatever the driver calls it (sqlite3.IntegrityError, psycopg.errors.UniqueViolation)
@@ -98,3 +118,32 @@ def _report(outcomes: Mapping[str, Outcome]) -> str:
         lineterm="",
     )
     return "\n".join([*lines, *diff])
+
+
+@pytest.fixture
+def dualstore_handles(
+    pytestconfig: pytest.Config, dualstore_stores: WorkerStores
+) -> Iterator[dict[str, Handle]]:
+    """Every selected backend's handle on this worker's store, by backend name; writes
+    commit, and each store is reset after the test."""
+    run = pytestconfig.stash[HARNESS].run
+    with ExitStack() as stack:
+        yield {
+            name: stack.enter_context(committed(dualstore_stores.get(name)[1]))
+            for name in run.backends
+        }
+
+
+def compares_backends(item: pytest.Item) -> bool:
+    return any(name in COMPARING_FIXTURES for name in getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With fewer than two selected backends, there is nothing to compare: deselect the
+    tests that compare backends (pytest reports them as deselected, never skipped)."""
+    if len(config.stash[HARNESS].run.backends) >= 2:
+        return
+    dropped = [item for item in items if compares_backends(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not compares_backends(item)]

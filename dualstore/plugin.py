@@ -47,8 +47,9 @@ from dualstore.runinfo import (
 from dualstore.state import HARNESS, Harness
 from dualstore.tempdirs import RunTempDir, reap_temp_dirs
 
-#: the fixtures live in their own module, registered with this plugin
-pytest_plugins = ["dualstore.fixtures"]
+#: the fixtures live in their own modules, registered with this plugin (compare.py also
+#: deselects the tests that compare backends when fewer than two are selected)
+pytest_plugins = ["dualstore.compare", "dualstore.fixtures"]
 
 #: exit status when a selected backend is unavailable (the run could not start as asked)
 EXIT_BACKEND_UNAVAILABLE: Final = pytest.ExitCode.USAGE_ERROR

@@ -28,7 +28,9 @@ from dualstore.project import COMMITS_MARKER, REQUIRES_MARKER, Project, Store
 from storage.api import Capability, Database
 from storage.errors import Unavailable
 
-pytest_plugins = ["dualstore.plugin"]
+#: the harness, and the hypothesis profiles of the differential suite (its example budget:
+#: `--hypothesis-profile dualstore-fuzz` for `nox -s fuzz`)
+pytest_plugins = ["dualstore.plugin", "suites._profiles"]
 
 
 def connect(store: Store) -> Database:

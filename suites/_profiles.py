@@ -29,6 +29,6 @@ _COMMON = {
     "print_blob": True,
     "database": DirectoryBasedExampleDatabase(DATABASE),
 }
-settings.register_profile(CI, max_examples=30, stateful_step_count=12, **_COMMON)
+settings.register_profile(CI, max_examples=25, stateful_step_count=10, **_COMMON)
 settings.register_profile(FUZZ, max_examples=2000, stateful_step_count=40, **_COMMON)
 settings.load_profile(CI)

@@ -80,7 +80,7 @@ def text(invalid: int = 8) -> st.SearchStrategy[str]:
 valid_name = valid_text.map(lambda t: t if t.strip() else t + "n")
 #: names, titles and kinds: mostly non-blank, sometimes blank or refused (a ValidationError)
 name = st.one_of(
-    *([valid_name] * 8),
+    *([valid_name] * 24),
     invalid_text,
     st.sampled_from(("", " ", "\t\n", "\u3000")),
 )
@@ -94,11 +94,12 @@ ID_POOL = ("a", "A", "é", "É", "e\u0301", "ß", "SS", "id-1", "ID-1", "x" * 25
 BAD_IDS = ("", "  ", "x" * 256, "é" * 256, "id\x00", "id\ud800")
 
 _uuid = st.uuids().map(str)
+#: an id the API takes (maybe one taken already)
+valid_id = st.one_of(_uuid, _uuid, _uuid, st.sampled_from(ID_POOL))
 #: a caller-given id: mostly fine, sometimes taken, sometimes refused
 literal_id = st.one_of(
-    *([_uuid] * 5),
-    st.sampled_from(ID_POOL),
-    st.sampled_from(ID_POOL),
+    *([_uuid] * 9),
+    *([st.sampled_from(ID_POOL)] * 4),
     st.text(alphabet="aAé-\t", min_size=1, max_size=4),
     st.sampled_from(BAD_IDS),
 )
@@ -107,6 +108,7 @@ missing_id = st.one_of(st.uuids().map(str), st.sampled_from(("missing", "MISSING
 
 # --------------------------------------------------------------------------- integers
 
+#: the API's integers are signed 64-bit: the last three are outside
 INT_EDGES = (
     0,
     1,
@@ -117,14 +119,17 @@ INT_EDGES = (
     -(2**31) - 1,
     2**32,
     2**63 - 1,
-    2**63,
     -(2**63),
+    2**63,
     -(2**63) - 1,
     2**64,
 )
 integer = st.one_of(st.sampled_from(INT_EDGES), st.integers(-3, 12))
 #: a sequence: None (the API picks one), small (collides), or at the edges
 sequence = st.one_of(st.none(), st.none(), st.integers(0, 4), st.sampled_from(INT_EDGES))
+#: a sequence the API takes
+valid_sequence = st.one_of(st.none(), st.none(), st.integers(0, 4), st.sampled_from(INT_EDGES[:-3]))
+valid_integer = st.one_of(st.sampled_from(INT_EDGES[:-3]), st.integers(-3, 12))
 
 # --------------------------------------------------------------------------- JSON
 
@@ -152,6 +157,12 @@ _json_value = st.recursive(
     max_leaves=12,
 )
 _small_json = st.dictionaries(valid_text, _json_value, max_size=5)
+#: JSON objects the API takes: mostly small, now and then empty, 128 levels deep or huge
+valid_json = st.one_of(
+    *([_small_json] * 6),
+    st.just({}),
+    st.sampled_from((nested(127), nested(128), {f"k{i}": i for i in range(2000)})),
+)
 #: JSON objects: mostly small ones; now and then empty, 127 to 129 levels deep (the limit
 #: is 128), huge, or one the API refuses (NaN, a lone surrogate in a value or a key, a
 #: tuple, which would not come back as it went in)
@@ -227,10 +238,9 @@ def write_context(ids: st.SearchStrategy[str]) -> st.SearchStrategy[WriteContext
 
     human = st.builds(lambda a: WriteContext(ActorKind.HUMAN, actor_id=a), actor)
     return st.one_of(
-        *([human] * 5),
-        st.builds(lambda a: WriteContext(ActorKind.SYSTEM, actor_id=a), actor),
-        st.builds(ai, actor, ids, ids),
-        st.builds(ai, actor, ids, ids),
+        *([human] * 10),
+        *([st.builds(lambda a: WriteContext(ActorKind.SYSTEM, actor_id=a), actor)] * 3),
+        *([st.builds(ai, actor, ids, ids)] * 5),
         st.builds(ai, actor, st.one_of(st.none(), some_id), st.one_of(st.none(), some_id)),
         st.builds(lambda a: WriteContext(ActorKind.HUMAN, actor_id=a), invalid_text),
     )

@@ -18,10 +18,11 @@ runs, large in `nox -s fuzz`.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import event, settings
@@ -125,6 +126,7 @@ class DifferentialMachine(RuleBasedStateMachine):
     #: how many examples ran, and how many calls each backend answered (in this process)
     examples = 0
     calls = 0
+    outcomes: ClassVar[Counter[tuple[str, str]]] = Counter()
 
     def __init__(self) -> None:
         super().__init__()
@@ -161,6 +163,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         # `--hypothesis-show-statistics` shows how often each call worked or failed
         event(what, "ok" if answer.ok else answer.value.error)
         type(self).calls += 1
+        type(self).outcomes[(what, "ok" if answer.ok else answer.value.error)] += 1
         return answer
 
     def expect(self, what: str, answer: Answer, predict: Callable[[], Any]) -> Any:
@@ -205,14 +208,27 @@ class DifferentialMachine(RuleBasedStateMachine):
         assert isinstance(zone, tzinfo)
         return (self.anchors[index][side.backend] + nudge).astimezone(zone)
 
-    def new_block(self, data: st.DataObject) -> NewBlock:
+    def good(self, data: st.DataObject) -> bool:
+        """Whether the next compound input (a block, a graph) is made of valid values only
+        (mostly; else any value may be refused): with a value refused one time in ten per
+        field, few blocks of four or graphs of eight rows would be valid."""
+        return data.draw(st.integers(0, 9)) < 8
+
+    def new_block(self, data: st.DataObject, good: bool) -> NewBlock:
+        text, name = (s.valid_text, s.valid_name) if good else (s.text(), s.name)
         return NewBlock(
-            kind=data.draw(s.name),
-            raw_content=data.draw(s.text()),
-            display_content=data.draw(st.one_of(st.none(), s.text())),
-            derived_content=data.draw(st.one_of(st.none(), s.json_object)),
-            sequence=data.draw(s.sequence),
-            id=data.draw(st.one_of(s.literal_id, st.sampled_from(self.blocks or ["b"]))),
+            kind=data.draw(name),
+            raw_content=data.draw(text),
+            display_content=data.draw(st.one_of(st.none(), text)),
+            derived_content=data.draw(
+                st.one_of(st.none(), s.valid_json if good else s.json_object)
+            ),
+            sequence=data.draw(s.valid_sequence if good else s.sequence),
+            id=data.draw(
+                st.one_of(
+                    s.valid_id if good else s.literal_id, st.sampled_from(self.blocks or ["b"])
+                )
+            ),
         )
 
     @initialize(data=st.data())
@@ -378,7 +394,8 @@ class DifferentialMachine(RuleBasedStateMachine):
     # ----------------------------------------------------------------------- blocks
     @rule(data=st.data())
     def create_block(self, data: st.DataObject) -> None:
-        doc, block, ctx = self.key(data, self.documents), self.new_block(data), self.ctx(data)
+        doc, ctx = self.key(data, self.documents), self.ctx(data)
+        block = self.new_block(data, self.good(data))
         answer = self.call(
             "create_block",
             lambda db, side: db.create_block(side.resolve(doc), block, _ctx(side, ctx)),
@@ -389,14 +406,15 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def update_block(self, data: st.DataObject) -> None:
-        key, ctx = self.key(data, self.blocks), self.ctx(data)
-        maybe = st.one_of(st.none(), st.none())
+        key, ctx, good = self.key(data, self.blocks), self.ctx(data), self.good(data)
+        text, name = (s.valid_text, s.valid_name) if good else (s.text(), s.name)
+        maybe = st.none()
         update = BlockUpdate(
-            kind=data.draw(st.one_of(maybe, s.name)),
-            raw_content=data.draw(st.one_of(maybe, s.text())),
-            display_content=data.draw(st.one_of(maybe, s.text())),
-            derived_content=data.draw(st.one_of(maybe, s.json_object)),
-            sequence=data.draw(st.one_of(maybe, s.sequence)),
+            kind=data.draw(st.one_of(maybe, name)),
+            raw_content=data.draw(st.one_of(maybe, text)),
+            display_content=data.draw(st.one_of(maybe, text)),
+            derived_content=data.draw(st.one_of(maybe, s.valid_json if good else s.json_object)),
+            sequence=data.draw(st.one_of(maybe, s.valid_sequence if good else s.sequence)),
         )
         answer = self.call(
             "update_block",
@@ -415,7 +433,8 @@ class DifferentialMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def replace_blocks(self, data: st.DataObject) -> None:
         doc, ctx = self.key(data, self.documents), self.ctx(data)
-        blocks = [self.new_block(data) for _ in range(data.draw(st.integers(0, 4)))]
+        good = self.good(data)
+        blocks = [self.new_block(data, good) for _ in range(data.draw(st.integers(0, 4)))]
         answer = self.call(
             "replace_blocks",
             lambda db, side: db.replace_blocks(side.resolve(doc), blocks, _ctx(side, ctx)),
@@ -466,29 +485,34 @@ class DifferentialMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def update_canvas_graph(self, data: st.DataObject) -> None:
         key, ctx = self.key(data, self.canvases), self.ctx(data)
-        node_id = st.one_of(s.literal_id, st.sampled_from(self.nodes or ["n"]))
+        good = self.good(data)
+        node_id = st.one_of(
+            s.valid_id if good else s.literal_id, st.sampled_from(self.nodes or ["n"])
+        )
         nodes = data.draw(
             st.lists(
                 st.builds(
                     NewCanvasNode,
-                    kind=s.name,
-                    x=s.integer,
-                    y=s.integer,
-                    data=st.one_of(st.just({}), s.json_object),
+                    kind=s.valid_name if good else s.name,
+                    x=s.valid_integer if good else s.integer,
+                    y=s.valid_integer if good else s.integer,
+                    data=st.one_of(st.just({}), s.valid_json if good else s.json_object),
                     id=node_id,
                 ),
                 max_size=4,
             )
         )
-        ends = st.one_of(st.sampled_from([n.id for n in nodes] or ["n"]), s.missing_id)
+        ends = st.sampled_from([n.id for n in nodes] or ["n"])
+        if not good:
+            ends = st.one_of(ends, s.missing_id)
         edges = data.draw(
             st.lists(
                 st.builds(
                     NewCanvasEdge,
                     source_node_id=ends,
                     target_node_id=ends,
-                    label=st.one_of(st.none(), s.text()),
-                    id=st.one_of(s.literal_id, st.sampled_from(ID_EDGES)),
+                    label=st.one_of(st.none(), s.valid_text if good else s.text()),
+                    id=st.one_of(s.valid_id if good else s.literal_id, st.sampled_from(ID_EDGES)),
                 ),
                 max_size=4,
             )
@@ -726,19 +750,35 @@ ID_EDGES = ("e", "E", "é")
 
 
 def test_random_calls_agree_on_every_backend(
-    dualstore_handles: dict[str, Database], pytestconfig: pytest.Config
+    dualstore_handles: dict[str, Database],
+    pytestconfig: pytest.Config,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The same random calls on each backend (and the model) give the same answers."""
-    DifferentialMachine.handles = dualstore_handles
-    DifferentialMachine.examples = DifferentialMachine.calls = 0
+    machine = DifferentialMachine
+    machine.handles = dualstore_handles
+    machine.examples = machine.calls = 0
+    machine.outcomes.clear()
     try:
-        run_state_machine_as_test(DifferentialMachine, settings=settings())
+        run_state_machine_as_test(machine, settings=settings())
     finally:
-        DifferentialMachine.handles = {}
-        # how much ran (`nox -s fuzz` reports it); not shown by xdist workers
-        terminal = pytestconfig.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None:
-            terminal.write_line(
-                f"differential: {DifferentialMachine.examples} examples (call sequences), "
-                f"{DifferentialMachine.calls} calls on each backend"
-            )
+        machine.handles = {}
+        _report(pytestconfig, capsys)
+
+
+def _report(config: pytest.Config, capsys: pytest.CaptureFixture[str]) -> None:
+    """How much ran (`nox -s fuzz` shows it; -vv: per call and outcome)."""
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is None:  # pragma: no cover - e.g. an xdist worker
+        return
+    machine = DifferentialMachine
+    answered = sum(n for (_, outcome), n in machine.outcomes.items() if outcome == "ok")
+    with capsys.disabled():
+        terminal.write_line(
+            f"differential: {machine.examples} examples (call sequences), {machine.calls} calls "
+            f"on each backend ({answered} answered with records, the others with the same "
+            "typed error)"
+        )
+        if config.getoption("verbose") > 1:
+            for (what, outcome), n in sorted(machine.outcomes.items()):
+                terminal.write_line(f"  {what}: {outcome} {n}")

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import event, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -123,6 +123,8 @@ Time = tuple[str, Any]  # ("at", datetime) or ("near", (anchor index, nudge, tz)
 class DifferentialMachine(RuleBasedStateMachine):
     #: backend name -> committing handle; set by the test before the machine runs
     handles: Mapping[str, Database] = {}
+    #: True: every call commits (the stores are emptied at the start of each example)
+    committing = False
     #: how many examples ran, and how many calls each backend answered (in this process)
     examples = 0
     calls = 0
@@ -130,13 +132,18 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        type(self).examples += 1
+        DifferentialMachine.examples += 1
         # Each example runs in a transaction of its own, rolled back at its end (teardown):
         # the next one starts from the empty stores again, and nothing is ever committed
         # (a commit waits for the disk: thousands of examples would take minutes more).
-        self.outer = [db.transaction() for db in self.handles.values()]
+        # The committing variant empties the stores instead: each call outside the
+        # machine's transactions is a transaction of its own, as in production.
+        self.outer = [] if self.committing else [db.transaction() for db in self.handles.values()]
         for manager in self.outer:
             manager.__enter__().set_rollback()
+        if self.committing:
+            for db in self.handles.values():
+                db.reset_data()
         self.sides = Sides(self.handles)
         self.model = _model.Model()
         self.levels: list[dict[str, tuple[AbstractContextManager[Transaction], Transaction]]] = []
@@ -160,10 +167,8 @@ class DifferentialMachine(RuleBasedStateMachine):
         fresh: Callable[[Any], str | None] | None = None,
     ) -> Answer:
         answer = self.sides.call(what, call, fresh=fresh)
-        # `--hypothesis-show-statistics` shows how often each call worked or failed
-        event(what, "ok" if answer.ok else answer.value.error)
-        type(self).calls += 1
-        type(self).outcomes[(what, "ok" if answer.ok else answer.value.error)] += 1
+        DifferentialMachine.calls += 1
+        DifferentialMachine.outcomes[(what, "ok" if answer.ok else answer.value.error)] += 1
         return answer
 
     def expect(self, what: str, answer: Answer, predict: Callable[[], Any]) -> Any:
@@ -749,20 +754,38 @@ class DifferentialMachine(RuleBasedStateMachine):
 ID_EDGES = ("e", "E", "é")
 
 
+class CommittingMachine(DifferentialMachine):
+    """The same calls, committed: outside the machine's transactions each call is a
+    transaction of its own, and the machine's transactions are real ones (savepoints
+    inside them), as in production."""
+
+    committing = True
+
+
+#: the committing variant's share of the profile's examples (its commits wait for the disk)
+COMMITTING_SHARE = 20
+
+
+@pytest.mark.parametrize(
+    "machine", [DifferentialMachine, CommittingMachine], ids=["rolled-back", "committing"]
+)
 def test_random_calls_agree_on_every_backend(
+    machine: type[DifferentialMachine],
     dualstore_handles: dict[str, Database],
     pytestconfig: pytest.Config,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The same random calls on each backend (and the model) give the same answers."""
-    machine = DifferentialMachine
-    machine.handles = dualstore_handles
-    machine.examples = machine.calls = 0
-    machine.outcomes.clear()
+    budget = settings()
+    if machine.committing:
+        budget = settings(budget, max_examples=max(3, budget.max_examples // COMMITTING_SHARE))
+    DifferentialMachine.handles = dualstore_handles
+    DifferentialMachine.examples = DifferentialMachine.calls = 0
+    DifferentialMachine.outcomes.clear()
     try:
-        run_state_machine_as_test(machine, settings=settings())
+        run_state_machine_as_test(machine, settings=budget)
     finally:
-        machine.handles = {}
+        DifferentialMachine.handles = {}
         _report(pytestconfig, capsys)
 
 

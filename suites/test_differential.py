@@ -49,10 +49,11 @@ from storage.api import (
     WorkflowStatus,
     WriteContext,
 )
-from suites import _model
+from suites import _model, _profiles
 from suites import _strategies as s
 from suites._differential import Answer, Difference, Failed, Rec, Sides, Symbols
 
+_profiles.register()  # the example budget: dualstore-ci unless the run chose a profile
 MAX_DEPTH = 3  # nested transaction levels the machine opens
 
 

@@ -32,16 +32,16 @@ def register() -> None:
     from hypothesis.database import DirectoryBasedExampleDatabase  # noqa: PLC0415
 
     if not _registered:
-        common = {
+        common = settings(
             # the stores' speed varies with the machine; a slow step is not a failure
-            "deadline": None,
+            deadline=None,
             # big values (70,000-character strings, 2,000-key JSON) are the point
-            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
-            "print_blob": True,
-            "database": DirectoryBasedExampleDatabase(DATABASE),
-        }
-        settings.register_profile(CI, max_examples=25, stateful_step_count=10, **common)
-        settings.register_profile(FUZZ, max_examples=2000, stateful_step_count=40, **common)
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+            print_blob=True,
+            database=DirectoryBasedExampleDatabase(DATABASE),
+        )
+        settings.register_profile(CI, common, max_examples=25, stateful_step_count=10)
+        settings.register_profile(FUZZ, common, max_examples=2000, stateful_step_count=40)
         _registered.append(True)
     if settings.get_current_profile_name() == "default":
         settings.load_profile(CI)

@@ -30,8 +30,11 @@ def test_drives_every_backend(both):
 """
 
 
-@pytest.mark.parametrize("workers", [["-n", "0"], ["-n", "2"]], ids=["one-process", "xdist"])
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+@pytest.mark.parametrize(
+    ("backend", "workers"),
+    [("sqlite", ["-n", "0"]), ("postgres", ["-n", "2"])],
+    ids=["sqlite-one-process", "postgres-xdist"],
+)
 def test_one_backend_deselects_the_tests_that_compare_backends(
     inner: Inner, backend: str, workers: list[str]
 ) -> None:

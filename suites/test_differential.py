@@ -806,3 +806,28 @@ def _report(config: pytest.Config, capsys: pytest.CaptureFixture[str]) -> None:
         if config.getoption("verbose") > 1:
             for (what, outcome), n in sorted(machine.outcomes.items()):
                 terminal.write_line(f"  {what}: {outcome} {n}")
+
+
+def test_the_comparison_catches_a_difference(dualstore_handles: dict[str, Database]) -> None:
+    """What the machine relies on: generated values (ids, timestamps, edit events) are
+    compared through a consistent renaming, and anything else that differs, a value or the
+    type of an error, fails with every backend's answer."""
+    sides = Sides(dualstore_handles)
+    me = WriteContext.human("alice")
+    made = sides.call(
+        "create_workspace", lambda db, side: db.create_workspace("w", me), fresh=lambda w: w.id
+    )
+    assert made.value["id"] == "gen:1"
+    assert made.value["created_at"] == made.value["updated_at"] == "T1"
+    listed = sides.call("list_workspaces", lambda db, side: db.list_workspaces())
+    assert listed.value == [made.value]
+    missing = sides.call("get_counters", lambda db, side: db.get_counters("nope"))
+    assert missing.value == Failed("NotFound", "HSK-404-NOT-FOUND")
+    with pytest.raises(Difference, match="the backends disagree on planted value"):
+        sides.call("planted value", lambda db, side: side.backend)
+
+    def planted_error(db: Database, side: Symbols) -> None:
+        db.get_counters("nope" if side.backend == "sqlite" else "")
+
+    with pytest.raises(Difference, match=r"(?s)raises NotFound.*raises ValidationError"):
+        sides.call("planted error", planted_error)

@@ -141,9 +141,11 @@ def compares_backends(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """With fewer than two selected backends, there is nothing to compare: deselect the
     tests that compare backends (pytest reports them as deselected, never skipped)."""
-    if len(config.stash[HARNESS].run.backends) >= 2:
+    run = config.stash[HARNESS].run
+    if len(run.backends) >= 2:
         return
     dropped = [item for item in items if compares_backends(item)]
+    run.compare_deselected = len(dropped)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if not compares_backends(item)]

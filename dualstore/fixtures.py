@@ -10,6 +10,8 @@ its own fixtures that return these (see README, "Adopt it in your project").
     dualstore_stores          this worker's stores (session scope), created on first use
     dualstore_compare         every selected backend in one test, the results compared
                               (compare.py)
+    dualstore_handles         every selected backend's handle in one test, committing
+                              (compare.py; the differential suite drives them)
 """
 
 from __future__ import annotations

@@ -316,6 +316,7 @@ class Reporter:
             run.tally(name).deselected = max(run.tally(name).deselected, int(count))
         for name, seconds in wire.get("setup_seconds", {}).items():
             self.harness.setup_seconds.setdefault(name, []).extend(seconds)
+        run.compare_deselected = max(run.compare_deselected, int(wire.get("compared", 0)))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         harness, run = self.harness, self.harness.run
@@ -324,6 +325,7 @@ class Reporter:
             workeroutput[_WIRE] = {
                 "deselected": {n: t.deselected for n, t in run.tallies.items()},
                 "setup_seconds": harness.setup_seconds,
+                "compared": run.compare_deselected,
             }
             return
         if (
@@ -357,3 +359,5 @@ class Reporter:
             tally = run.tally(name)
             bad = bool(tally.failed or tally.errors or tally.ran == 0)
             terminalreporter.write_line(tally.line(name), red=bad, green=not bad)
+        if run.compare_deselected:
+            terminalreporter.write_line(reporting.compare_deselected_line(run))

@@ -104,3 +104,13 @@ def setup_time_lines(setup_seconds: dict[str, list[float]]) -> list[str]:
         for name, times in setup_seconds.items()
         if times
     ]
+
+
+def compare_deselected_line(run: RunInfo) -> str:
+    """What happened to the tests that compare backends in a run with fewer than two."""
+    count = run.compare_deselected
+    return (
+        f"dualstore: {count} test{'s' if count != 1 else ''} that compare backends "
+        f"deselected: {'they need' if count != 1 else 'it needs'} two backends, and this run "
+        f"selects {', '.join(run.backends) or 'none'}"
+    )

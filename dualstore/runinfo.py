@@ -235,6 +235,8 @@ class RunInfo:
     tallies: dict[str, BackendTally] = field(default_factory=dict)
     #: problems found at the end of the run (e.g. a backend on which no test ran)
     problems: list[str] = field(default_factory=list)
+    #: tests that compare backends, deselected because the run selects fewer than two
+    compare_deselected: int = 0
 
     @property
     def is_controller(self) -> bool:

@@ -19,6 +19,7 @@ import math
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
@@ -53,17 +54,21 @@ class Rounds:
     runs: int
     suites: int
     servers: int
+    #: untimed turns before the timed ones (whole runs and servers: the OS cache)
+    warmup: int
     setups: int
     startup: int
     suite_paths: tuple[str, ...] = ("suites",)
 
 
-FULL = Rounds(in_process=300, tests=40, runs=5, suites=3, servers=7, setups=20, startup=15)
-QUICK = Rounds(in_process=60, tests=20, runs=2, suites=1, servers=3, setups=8, startup=5)
+FULL = Rounds(
+    in_process=300, tests=40, runs=5, suites=3, servers=7, warmup=1, setups=20, startup=15
+)
+QUICK = Rounds(in_process=60, tests=20, runs=2, suites=1, servers=3, warmup=1, setups=8, startup=5)
 #: the smoke test's: every goal measured once, on one small suite file
 SMOKE = Rounds(
-    in_process=3, tests=3, runs=1, suites=1, servers=1, setups=2, startup=1,
-    suite_paths=("suites/test_health.py",),
+    in_process=3, tests=3, runs=1, suites=1, servers=1, warmup=0, setups=2, startup=1,
+    suite_paths=("suites/test_health.py::test_ping_answers",),
 )  # fmt: skip
 
 
@@ -106,8 +111,10 @@ def measure(rounds: Rounds, skip: set[str], uv: str | None) -> list[Goal]:
         for group, step in steps:
             if group in skip:
                 continue
-            print(f"bench: {group} ...", file=sys.stderr, flush=True)
+            print(f"bench: {group} ...", file=sys.stderr, end="", flush=True)
+            started = time.perf_counter()
             goals.update({goal.key: goal for goal in step(url)})
+            print(f" {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     if "startup" not in skip:
         print("bench: startup ...", file=sys.stderr, flush=True)
         goals.update({g.key: g for g in _startup(uv, rounds)})
@@ -215,7 +222,7 @@ def _workers(url: str, rounds: Rounds) -> list[Goal]:
 
 
 def _server(rounds: Rounds) -> list[Goal]:
-    ours, floor = server.server_start(rounds.servers)
+    ours, floor = server.server_start(rounds.servers, rounds.warmup)
     return [
         Goal(
             "server_to_first_test",

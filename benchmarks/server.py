@@ -66,7 +66,7 @@ def floor() -> None:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def server_start(rounds: int) -> tuple[Sample, Sample]:
+def server_start(rounds: int, warmup: int) -> tuple[Sample, Sample]:
     """(ours, floor), interleaved."""
-    samples = interleaved({"ours": ours, "floor": floor}, rounds, warmup=1)
+    samples = interleaved({"ours": ours, "floor": floor}, rounds, warmup=warmup)
     return samples["ours"], samples["floor"]

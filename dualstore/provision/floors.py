@@ -161,7 +161,9 @@ class StatementTrace:
     def installed(self) -> Iterator[StatementTrace]:
         import psycopg
 
+        # `psycopg.connect` is the class's method taken at import: both names are patched
         original = psycopg.Connection.connect.__func__  # type: ignore[attr-defined]
+        module_connect = psycopg.connect
         trace = self
 
         def connect(cls: type[Any], *args: Any, **kwargs: Any) -> Any:
@@ -170,10 +172,12 @@ class StatementTrace:
             return conn
 
         psycopg.Connection.connect = classmethod(connect)  # type: ignore[method-assign,assignment]
+        psycopg.connect = psycopg.Connection.connect  # type: ignore[assignment]
         try:
             yield self
         finally:
             psycopg.Connection.connect = classmethod(original)  # type: ignore[method-assign,assignment]
+            psycopg.connect = module_connect
 
     @contextmanager
     def count(self) -> Iterator[Counted]:

@@ -64,7 +64,7 @@ class Rounds:
 FULL = Rounds(
     in_process=300, tests=40, runs=5, suites=3, servers=7, warmup=1, setups=20, startup=15
 )
-QUICK = Rounds(in_process=60, tests=20, runs=2, suites=1, servers=3, warmup=1, setups=8, startup=5)
+QUICK = Rounds(in_process=60, tests=20, runs=2, suites=1, servers=3, warmup=1, setups=8, startup=8)
 #: the smoke test's: every goal measured once, on one small suite file
 SMOKE = Rounds(
     in_process=3, tests=3, runs=1, suites=1, servers=1, warmup=0, setups=2, startup=1,

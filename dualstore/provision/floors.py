@@ -172,7 +172,7 @@ class StatementTrace:
             return conn
 
         psycopg.Connection.connect = classmethod(connect)  # type: ignore[method-assign,assignment]
-        psycopg.connect = psycopg.Connection.connect  # type: ignore[assignment]
+        psycopg.connect = psycopg.Connection.connect
         try:
             yield self
         finally:

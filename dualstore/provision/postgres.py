@@ -182,8 +182,8 @@ class ThrowawayServer:
         server += ["-k", str(self.socket_dir), *shlex.split(SERVER_SETTINGS)]
         start = ["start", "-w", "-s", "-t", str(self.timeout), "-D", data]
         start += ["-l", str(self.log_path), "-o", shlex.join(server)]
-        steps = (("initdb", ["initdb", "-s", "-D", data, "-o", shlex.join(INITDB_ARGS)]),)
-        steps += (("start", start),)
+        initdb = ["initdb", "-s", "-D", data, "-o", shlex.join(INITDB_ARGS)]
+        steps = (("initdb", initdb), ("start", start))
         for step, args in steps:
             try:
                 done = self._pg_ctl(*args)

@@ -72,8 +72,12 @@ SMOKE = Rounds(
 )  # fmt: skip
 
 
+def _number(ms: float) -> str:
+    return f"{ms:.0f}" if ms >= 100 else f"{ms:.3g}"
+
+
 def _ms(sample: Sample) -> str:
-    return f"{sample.median * 1000:.3g} ms (p95 {sample.p95 * 1000:.3g})"
+    return f"{_number(sample.median * 1000)} ms (p95 {_number(sample.p95 * 1000)})"
 
 
 def _versus(ours: Sample, other: Sample) -> str:

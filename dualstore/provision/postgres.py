@@ -4,8 +4,8 @@ dead runs' leftovers at start.
 
 Beside it: `pgadmin` (the admin SQL), `pgerrors` (which connection errors waiting cannot
 fix), `pgbin` (the server binaries and the unprivileged user of a throwaway server).
-psycopg is imported inside functions, so a SQLite-only environment
-(the `tests-sqlite` session installs neither) can import this module.
+psycopg is imported inside functions, so a SQLite-only environment (the `tests-sqlite`
+session installs no psycopg) can import this module.
 """
 # ruff: noqa: PLC0415  (driver imports are deliberately local, see above)
 

@@ -342,17 +342,17 @@ def reap(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Time the storage operations and test isolation on each backend (median, p95 in ms),
-    and what installing the harness costs a project that does not opt in.
+    """Measure issue 13's goals side by side: one table of PASS/FAIL, JSON and a chart in
+    .dualstore/bench/<timestamp>/ (README "Performance").
 
-    `nox -s bench -- [--backend sqlite] [--rounds 500]`; PostgreSQL is
+    `nox -s bench -- [--quick] [--skip GROUP] [--out DIR]`; PostgreSQL is
     DUALSTORE_POSTGRES_URL's server or a throwaway one. For comparing changes, not a gate."""
-    _install(session, TOOLS)
-    session.run("python", "-m", "benchmarks.operations", *session.posargs)
+    _install(session, Install(TOOLS.project, (*TOOLS.groups, "bench")))
     found, uv, _ = nox.virtualenv.find_uv()
     if not found:
         session.error("the start-up benchmark builds its venvs with uv: install uv (./nox has it)")
-    session.run("python", "-m", "benchmarks.startup", "--uv", uv)
+    args, env = _urls_to_env(session.posargs, URL_ARGS)
+    session.run("python", "-m", "benchmarks", "--uv", uv, *args, env=env)
 
 
 # ----------------------------------------------------------------------------- quality

@@ -1,127 +1,157 @@
-"""A small benchmark of the storage layer on each backend (`nox -s bench`).
+"""In-process figures: what a test costs through the harness and the storage API, against
+the raw driver on a held connection (`dualstore.provision.floors`).
 
-    python -m benchmarks.operations [--backend sqlite|postgres …] [--rounds N]
+    per_test        the `db` fixture's work for one test (the harness's own rolled-back
+                    isolation around the storage API: a workspace, a document, 3 blocks,
+                    3 reads) vs BEGIN; the same 8 statements; ROLLBACK on a raw connection
+    statements      what the API sends for that test, counted from libpq's trace
+    api_vs_raw      get-by-id, a list of 100, an insert: the API vs the raw driver on a
+                    held connection to the same store, on each backend
+    worker_setup    a worker's store on PostgreSQL: created, migrated, opened (the figure
+                    the harness records as its setup seconds)
 
-For each backend it measures, on a fresh store: connecting and migrating it, then `rounds`
-times each of the operations below, and prints the median and 95th percentile per
-operation in milliseconds. PostgreSQL is the server of DUALSTORE_POSTGRES_URL (in a schema
-of its own, dropped afterwards) or else a throwaway server; SQLite is a file in a temp dir.
-Numbers are for comparing changes on one machine, not for assertions in tests.
+The worker's store is the one the plugin would give an xdist worker (`open_worker_store`
+with this repo's `Project`, suites/plugin.py), on the bench's server.
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import os
-import statistics
-import tempfile
-import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, closing, contextmanager
-from pathlib import Path
+from contextlib import contextmanager
+from dataclasses import dataclass
 
-import storage
-from dualstore import provision
-from dualstore.runinfo import new_run_id, store_name
+from benchmarks.measure import Sample, interleaved, timed
+from dualstore.isolation import rolled_back
+from dualstore.provision import PROVISIONERS
+from dualstore.provision.base import WorkerStore, open_worker_store
+from dualstore.provision.floors import Counted, FloorStore, StatementTrace
+from dualstore.runinfo import BackendInfo, new_run_id
+from dualstore.tempdirs import RunTempDir
 from storage.api import Database, NewBlock, WriteContext
+from suites.plugin import PROJECT
 
-BACKENDS = ("sqlite", "postgres")
-DEFAULT_ROUNDS = 200
 ACTOR = WriteContext.human("bench")
+#: rows of the list read
+LIST_ROWS = 100
+
+
+def info_for(name: str, target: str) -> BackendInfo:
+    return BackendInfo(
+        name=name, target=target, source="bench", server_version="", capabilities=(),
+        ready_seconds=0.0,
+    )  # fmt: skip
 
 
 @contextmanager
-def _sqlite_store() -> Iterator[Database]:
-    with (
-        tempfile.TemporaryDirectory(prefix="dualstore-bench-") as directory,
-        closing(storage.connect(f"sqlite:///{Path(directory) / 'bench.db'}")) as db,
-    ):
-        yield db
-
-
-@contextmanager
-def _postgres_store() -> Iterator[Database]:
-    url = os.environ.get("DUALSTORE_POSTGRES_URL", "").strip()
-    if not url:
-        with provision.throwaway_server() as server, _schema_store(server.url) as db:
-            yield db
-        return
-    with _schema_store(url) as db:
-        yield db
-
-
-@contextmanager
-def _schema_store(url: str) -> Iterator[Database]:
-    schema = store_name(new_run_id(), "bench")
-    provision.create_schema(url, schema)
+def worker_store(name: str, target: str, worker: str = "bench") -> Iterator[WorkerStore]:
+    """A worker's store as the plugin opens it, removed afterwards."""
+    store = open_worker_store(
+        PROJECT, PROVISIONERS[name], info_for(name, target), new_run_id(), worker
+    )
     try:
-        with closing(storage.connect(url, schema=schema)) as db:
-            yield db
+        yield store
     finally:
-        provision.drop_schema(url, schema)
+        store.close()
 
 
-def _timed(action: Callable[[], object], rounds: int) -> list[float]:
-    times: list[float] = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
+@contextmanager
+def sqlite_target() -> Iterator[str]:
+    """A directory for the SQLite worker stores (the provisioner's target)."""
+    tempdir = RunTempDir(new_run_id())
+    try:
+        yield str(tempdir.path)
+    finally:
+        tempdir.remove()
 
 
-def bench(db: Database, rounds: int) -> dict[str, list[float]]:
-    """Milliseconds per call of each measured operation."""
-    started = time.perf_counter()
-    db.run_migrations()
-    results = {"migrate (once)": [(time.perf_counter() - started) * 1000]}
-    workspace = db.create_workspace("bench", ACTOR)
+def floor_of(store: WorkerStore) -> FloorStore:
+    if store.backend == "postgres":
+        assert store.store.schema is not None
+        return FloorStore.postgres(store.store.url, store.store.schema)
+    assert store.store.path is not None
+    return FloorStore.sqlite(store.store.path)
+
+
+def test_body(db: Database, n: int) -> None:
+    """The benchmark's test: a workspace, a document, 3 blocks, 3 reads."""
+    workspace = db.create_workspace(f"bench {n}", ACTOR)
     document = db.create_document(workspace.id, "bench", ACTOR)
+    blocks = [db.create_block(document.id, NewBlock("paragraph", f"b{i}"), ACTOR) for i in range(3)]
+    db.get_document(document.id)
+    db.list_blocks(document.id)
+    db.get_block(blocks[0].id)
+
+
+@dataclass(slots=True)
+class PerTest:
+    fixture: Sample
+    floor: Sample
+    counted: Counted
+
+
+def per_test(store: WorkerStore, trace: StatementTrace, rounds: int) -> PerTest:
+    """The fixture's per-test work vs the raw floor, interleaved; then one counted test."""
+    numbers = itertools.count()
+
+    def through_the_harness() -> None:
+        with rolled_back(store) as db:
+            test_body(db, next(numbers))
+
+    floor = floor_of(store)
+    try:
+        samples = interleaved(
+            {"db fixture": through_the_harness, "raw floor": floor.test_body},
+            rounds,
+            warmup=10,
+        )
+    finally:
+        floor.close()
+    with trace.count() as counted:
+        through_the_harness()
+    return PerTest(samples["db fixture"], samples["raw floor"], counted)
+
+
+def api_vs_raw(store: WorkerStore, rounds: int) -> dict[str, tuple[Sample, Sample]]:
+    """(API, raw) per operation, on one backend's worker store (committed writes; the
+    store is emptied afterwards)."""
+    db: Database = store.handle
+    workspace = db.create_workspace("bench ops", ACTOR)
+    document = db.create_document(workspace.id, "bench ops", ACTOR)
+    listed = db.create_document(workspace.id, "bench list", ACTOR)
+    for n in range(LIST_ROWS):
+        db.create_block(listed.id, NewBlock("paragraph", f"row {n}"), ACTOR)
     block = db.create_block(document.id, NewBlock("paragraph", "first"), ACTOR)
-
-    names = (f"w{n}" for n in itertools.count())  # workspace names are unique
-
-    def rolled_back_write() -> None:
-        with db.transaction() as tx:
-            db.create_workspace(next(names), ACTOR)
-            tx.set_rollback()
-
-    results["create_workspace"] = _timed(lambda: db.create_workspace(next(names), ACTOR), rounds)
-    results["create_block"] = _timed(
-        lambda: db.create_block(document.id, NewBlock("paragraph", "text"), ACTOR), rounds
-    )
-    results["get_block"] = _timed(lambda: db.get_block(block.id), rounds)
-    results[f"list_blocks ({rounds + 1} rows)"] = _timed(
-        lambda: db.list_blocks(document.id), rounds
-    )
-    results["write + rollback (test isolation)"] = _timed(rolled_back_write, rounds)
-    results["reset_data (committing test)"] = _timed(db.reset_data, max(1, rounds // 10))
-    return results
-
-
-def _report(backend: str, results: dict[str, list[float]]) -> None:
-    print(f"\n{backend}: median / p95 in ms")  # noqa: T201 - a command-line tool
-    for name, times in results.items():
-        p95 = statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0]
-        print(f"  {name:<36} {statistics.median(times):9.3f} {p95:9.3f}")  # noqa: T201
+    floor = floor_of(store)
+    raw_document = floor.insert_document(workspace.id)
+    try:
+        operations: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
+            "get": (lambda: db.get_block(block.id), lambda: floor.get_block(block.id)),
+            "list": (lambda: db.list_blocks(listed.id), lambda: floor.list_blocks(listed.id)),
+            "insert": (
+                lambda: db.create_block(document.id, NewBlock("paragraph", "more"), ACTOR),
+                lambda: floor.insert_block(raw_document),
+            ),
+        }
+        found: dict[str, tuple[Sample, Sample]] = {}
+        for name, (api, raw) in operations.items():
+            samples = interleaved({"api": api, "raw": raw}, rounds, warmup=10)
+            found[name] = (samples["api"], samples["raw"])
+    finally:
+        floor.close()
+        db.reset_data()
+    return found
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", action="append", choices=BACKENDS, default=None)
-    parser.add_argument("--rounds", type=int, default=DEFAULT_ROUNDS)
-    options = parser.parse_args(argv)
-    # One entry per backend: a new backend adds a store factory here.
-    stores: dict[str, Callable[[], AbstractContextManager[Database]]] = {
-        "sqlite": _sqlite_store,
-        "postgres": _postgres_store,
-    }
-    for backend in options.backend or BACKENDS:
-        with stores[backend]() as db:
-            _report(f"{backend} ({db.server_version()})", bench(db, max(2, options.rounds)))
-    return 0
+def worker_setup(target: str, rounds: int) -> Sample:
+    """Seconds to create, migrate and open a worker's PostgreSQL store, as recorded by the
+    harness (`WorkerStore.setup_seconds`); each store is removed after (not timed)."""
+    seconds: list[float] = []
+    for n in range(max(1, rounds)):
+        with worker_store("postgres", target, worker=f"gw{n}") as store:
+            seconds.append(store.setup_seconds)
+    return Sample(tuple(seconds))
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def connect_seconds(action: Callable[[], object]) -> float:
+    return timed(action)

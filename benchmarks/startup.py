@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
+
+from benchmarks.measure import Sample, interleaved
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL = 1.05
@@ -38,8 +39,7 @@ def _venv(uv: str, where: Path, *requirements: str) -> Path:
     return python
 
 
-def _time_run(python: Path, project: Path) -> float:
-    started = time.perf_counter()
+def _time_run(python: Path, project: Path) -> None:
     done = subprocess.run(
         [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=project,
@@ -47,19 +47,14 @@ def _time_run(python: Path, project: Path) -> float:
         text=True,
         check=False,
     )
-    elapsed = time.perf_counter() - started
     if done.returncode != 0 or "1 passed" not in done.stdout:
         raise SystemExit(f"the one-test project did not pass:\n{done.stdout}{done.stderr}")
     if (project / ".dualstore").exists():
         raise SystemExit("a project that did not opt in got a .dualstore/ directory")
-    return elapsed
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="startup", description=__doc__.splitlines()[0])
-    parser.add_argument("--uv", required=True, help="the uv binary that builds the venvs")
-    parser.add_argument("--rounds", type=int, default=15)
-    options = parser.parse_args(argv)
+def measure(uv: str, rounds: int) -> dict[str, Sample]:
+    """Whole-process seconds of the one-test project in each venv, interleaved."""
     pytest_pin = f"pytest=={importlib.metadata.version('pytest')}"
     extra = [
         f"{name}=={importlib.metadata.version(name)}"
@@ -68,30 +63,38 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dualstore-startup-") as tmp:
         base = Path(tmp)
         candidates = {
-            PLAIN: _venv(options.uv, base / "plain", pytest_pin),
-            PLUGINS: _venv(options.uv, base / "plugins", pytest_pin, *extra),
-            OURS: _venv(options.uv, base / "ours", pytest_pin, *extra, f"{ROOT}[testing]"),
+            PLAIN: _venv(uv, base / "plain", pytest_pin),
+            PLUGINS: _venv(uv, base / "plugins", pytest_pin, *extra),
+            OURS: _venv(uv, base / "ours", pytest_pin, *extra, f"{ROOT}[testing]"),
         }
         project = base / "project"
         project.mkdir()
         (project / "test_one.py").write_text(TEST, encoding="utf-8")
-        times: dict[str, list[float]] = {name: [] for name in candidates}
-        for python in candidates.values():
-            _time_run(python, project)  # warm: byte-compile, fill the OS cache
-        for _ in range(max(3, options.rounds)):
-            for name, python in candidates.items():
-                times[name].append(_time_run(python, project))
+        # warm-up turn: byte-compile, fill the OS cache
+        return interleaved(
+            {name: partial(_time_run, python, project) for name, python in candidates.items()},
+            max(1, rounds),
+            warmup=1,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="startup", description=__doc__.splitlines()[0])
+    parser.add_argument("--uv", required=True, help="the uv binary that builds the venvs")
+    parser.add_argument("--rounds", type=int, default=15)
+    options = parser.parse_args(argv)
+    times = measure(options.uv, options.rounds)
     print("\none database-free test, whole process: median / p95 in ms")
-    for name, values in times.items():
-        p95 = statistics.quantiles(values, n=20)[-1]
-        print(f"  {name:<40} {statistics.median(values) * 1000:9.1f} {p95 * 1000:9.1f}")
-    median = {name: statistics.median(values) for name, values in times.items()}
-    ours = median[OURS] / median[PLUGINS]
+    for name, sample in times.items():
+        print(f"  {name:<40} {sample.median * 1000:9.1f} {sample.p95 * 1000:9.1f}")
+    ours = times[OURS].median / times[PLUGINS].median
     verdict = "PASS" if ours <= GOAL else "FAIL"
     print(
         f"  dualstore, not opted in / the extra's plugins: {ours:.3f} (goal <= {GOAL:.2f})", verdict
     )
-    print(f"  the extra's plugins / plain pytest: {median[PLUGINS] / median[PLAIN]:.3f}")
+    print(
+        f"  the extra's plugins / plain pytest: {times[PLUGINS].median / times[PLAIN].median:.3f}"
+    )
     return 0
 
 

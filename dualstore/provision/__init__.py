@@ -6,6 +6,8 @@
     pgadmin    PostgreSQL admin SQL: schemas, databases, roles, the run lock, the reaper
     pgerrors   which PostgreSQL connection errors waiting cannot fix
     pgbin      PostgreSQL server binaries, and the unprivileged user of a throwaway server
+    floors     the raw-driver floors and the statement counter of `nox -s bench` (not
+               imported by a run)
 
 `PROVISIONERS` is keyed by backend name (the `--dualstore-backend` choices come from it): adding a
 backend adds a module and an entry here, never an `if backend == ...` elsewhere. The

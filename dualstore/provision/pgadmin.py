@@ -88,17 +88,25 @@ def drop_schema(url: str, schema: str) -> None:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-def create_database(url: str, name: str, *, icu_locale: str | None = None) -> str:
+def create_database(
+    url: str, name: str, *, icu_locale: str | None = None, libc: bool = False
+) -> str:
     """Create a database on `url`'s server; return its URL (tests that must not share
     a database with concurrent runs use one of their own). With `icu_locale`, the
-    database's default collation is that ICU locale (a linguistic order, not code points)."""
+    database's default collation is that ICU locale (a linguistic order, not code points);
+    with `libc`, the C library's byte order, whatever the server's default (a throwaway
+    server's is ICU); else the server's default. Both need PostgreSQL >= 15."""
     from psycopg import sql
 
+    if icu_locale is not None and libc:
+        raise ValueError("create_database: icu_locale and libc exclude each other")
     statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     if icu_locale is not None:
         statement += sql.SQL(
             " TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE {} LOCALE 'C'"
         ).format(sql.Literal(icu_locale))
+    elif libc:
+        statement += sql.SQL(" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER libc LOCALE 'C'")
     with _admin(url) as conn:
         conn.execute(statement)
     return _replaced(url, dbname=name)

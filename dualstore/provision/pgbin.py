@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import os
 import pwd
-import shlex
 import shutil
 import socket
 import subprocess
@@ -124,24 +123,6 @@ def give_to_server_user(path: Path) -> None:
         return
     entry = pwd.getpwnam(UNPRIVILEGED_USER)
     os.chown(path, entry.pw_uid, entry.pw_gid)
-
-
-def write_wrapper(pg_ctl: Path, prefix: list[str], bin_dir: Path) -> Path:
-    """A `pg_ctl` that runs the real one through `prefix`, so pytest-postgresql's executor
-    (which calls pg_ctl for initdb, start, status and stop) needs no changes.
-
-    `bin_dir` must stay owned by the current user: the server's user must not be able to
-    edit a script that root runs.
-    """
-    if not prefix:
-        return pg_ctl
-    bin_dir.mkdir(mode=0o755, exist_ok=True)
-    wrapper = bin_dir / "pg_ctl"
-    quoted = shlex.join([*prefix, str(pg_ctl)])
-    # cd /: the server's user may not be allowed into the caller's working directory.
-    wrapper.write_text(f'#!/bin/sh\ncd / || exit 1\nexec {quoted} "$@"\n', encoding="utf-8")
-    wrapper.chmod(0o755)
-    return wrapper
 
 
 def stop_leftover_server(data_dir: Path, pg_bindir: Path | None = None) -> None:

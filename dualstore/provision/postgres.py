@@ -4,8 +4,8 @@ dead runs' leftovers at start.
 
 Beside it: `pgadmin` (the admin SQL), `pgerrors` (which connection errors waiting cannot
 fix), `pgbin` (the server binaries and the unprivileged user of a throwaway server).
-psycopg and pytest-postgresql are imported inside functions, so a SQLite-only environment
-(the `tests-sqlite` session installs neither) can import this module.
+psycopg is imported inside functions, so a SQLite-only environment (the `tests-sqlite`
+session installs no psycopg) can import this module.
 """
 # ruff: noqa: PLC0415  (driver imports are deliberately local, see above)
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
+import shlex
 import subprocess
 import sys
 import time
@@ -29,7 +31,6 @@ from dualstore.provision.pgadmin import (
     PROBE_WORKER,
     RunLock,
     check_can_create_schemas,
-    create_database,
     create_schema,
     drop_run_schemas,
     drop_schema,
@@ -50,6 +51,14 @@ GONE_STATES: Final = frozenset({"57P01", "57P02", "57P03"})
 THROWAWAY_COLLATION: Final = "en-US"
 #: a throwaway server exists only for tests: durability off makes it several times faster
 SERVER_SETTINGS: Final = "-c synchronous_commit=off -c full_page_writes=off"  # -F: fsync off
+#: its cluster: the superuser `postgres`, trust auth, not synced to disk, and text sorted by
+#: the ICU locale (ICU as a cluster's default needs PostgreSQL >= 15)
+INITDB_ARGS: Final = (
+    "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C",
+    "--locale-provider=icu", f"--icu-locale={THROWAWAY_COLLATION}",
+)  # fmt: skip
+#: the locale pg_ctl and initdb run under (the messages they print; not the cluster's order)
+_SERVER_ENV: Final = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "LC_CTYPE": "C.UTF-8"}
 
 
 # --------------------------------------------------------------------------- readiness
@@ -124,70 +133,88 @@ def server_address(conninfo: str) -> tuple[str | None, str]:
 
 
 class ThrowawayServer:
-    """A PostgreSQL server for one run: pytest-postgresql's executor (initdb + pg_ctl
-    start) on a free port, data under `directory/pg`, fsync and friends off, trust auth,
-    running as an unprivileged user when we are root (see `pgbin`)."""
+    """A PostgreSQL server for one run: `initdb` and `pg_ctl start` on a free port, data
+    under `directory/pg`, fsync and friends off, trust auth, running as an unprivileged
+    user when we are root (see `pgbin`).
+
+    Its cluster is created with the ICU locale `THROWAWAY_COLLATION`, so the `postgres`
+    database the run uses sorts text linguistically without a second database. The
+    binaries are run directly (not through pytest-postgresql's executor, whose version
+    probe, status polls, synced initdb and checkpointing stop cost about a second a run:
+    README "Performance").
+    """
 
     def __init__(self, directory: Path, *, pg_bindir: Path | None, timeout: float) -> None:
-        from pytest_postgresql.executors import PostgreSQLExecutor
-
         self.pg_ctl = pgbin.find_pg_ctl(pg_bindir)
         self.run_as = pgbin.run_as_prefix()
         server_dir = directory / "pg"
         server_dir.mkdir(mode=0o700)
         pgbin.give_to_server_user(server_dir)
+        self.socket_dir = server_dir
         self.data_dir = server_dir / "data"
         self.log_path = server_dir / "server.log"
         self.port = pgbin.free_port()
         self.timeout = max(1, math.ceil(timeout))
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        self.executor = PostgreSQLExecutor(
-            executable=str(pgbin.write_wrapper(self.pg_ctl, self.run_as, directory / "bin")),
-            host="127.0.0.1",
-            port=self.port,
-            datadir=str(self.data_dir),
-            unixsocketdir=str(server_dir),
-            logfile=str(self.log_path),
-            startparams="-w",
-            dbname="postgres",
-            user="postgres",
-            timeout=self.timeout,
-            postgres_options=SERVER_SETTINGS,
-        )
 
     @property
     def description(self) -> str:
         as_user = f", as OS user {pgbin.UNPRIVILEGED_USER}" if self.run_as else ""
         return f"throwaway server at 127.0.0.1:{self.port} (pg_ctl {self.pg_ctl}{as_user})"
 
-    def start(self) -> None:
-        from mirakuru.exceptions import ExecutorError
-        from pytest_postgresql.exceptions import PostgreSQLUnsupported
+    def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        # cd /: the server's user may not be allowed into the caller's working directory.
+        return subprocess.run(  # noqa: S603 - our own pg_ctl lookup, our arguments
+            [*self.run_as, str(self.pg_ctl), *args],
+            capture_output=True,
+            text=True,
+            timeout=self.timeout,
+            check=False,
+            cwd="/",
+            env={**os.environ, **_SERVER_ENV},
+        )
 
-        try:
-            self.executor.start()
-            # mirakuru returns once the port is open; `pg_ctl start -w` is still waiting.
-            # Let it finish, so a stop right after a start never kills it halfway.
-            if self.executor.process is not None:
-                self.executor.process.wait(timeout=self.timeout)
-        except (ExecutorError, PostgreSQLUnsupported, subprocess.SubprocessError, OSError) as exc:
-            self.stop()
-            raise BackendUnavailable(
-                "postgres",
-                f"the {self.description} did not start: {exc}\n  server log:\n{self.log_tail()}",
-                "read the log above; check that PostgreSQL >= 14 server binaries are "
-                "installed and that the temp dir is writable, or pass --dualstore-postgres-url.",
-            ) from None
+    def start(self) -> None:
+        """initdb, then `pg_ctl start -w` (which returns once the server accepts
+        connections); `BackendUnavailable` with the output and the log if either fails."""
+        data = str(self.data_dir)
+        server = ["-F", "-p", str(self.port), "-c", "listen_addresses=127.0.0.1"]
+        server += ["-k", str(self.socket_dir), *shlex.split(SERVER_SETTINGS)]
+        start = ["start", "-w", "-s", "-t", str(self.timeout), "-D", data]
+        start += ["-l", str(self.log_path), "-o", shlex.join(server)]
+        initdb = ["initdb", "-s", "-D", data, "-o", shlex.join(INITDB_ARGS)]
+        steps = (("initdb", initdb), ("start", start))
+        for step, args in steps:
+            try:
+                done = self._pg_ctl(*args)
+                failure = (
+                    None
+                    if done.returncode == 0
+                    else f"pg_ctl {step} exited {done.returncode}: "
+                    + " ".join((done.stderr or done.stdout).split())
+                )
+            except (subprocess.SubprocessError, OSError) as exc:
+                failure = f"pg_ctl {step}: {exc}"
+            if failure is not None:
+                self.stop()
+                raise BackendUnavailable(
+                    "postgres",
+                    f"the {self.description} did not start: {failure}\n  server log:\n"
+                    f"{self.log_tail()}",
+                    "read the log above; check that PostgreSQL >= 15 server binaries are "
+                    "installed and that the temp dir is writable, or pass "
+                    "--dualstore-postgres-url.",
+                ) from None
 
     def stop(self) -> None:
-        """Stop the server if it runs (fast shutdown); safe to call twice or after the
-        server died on its own."""
+        """Stop the server if it runs; safe to call twice or after the server died on its
+        own. Immediate mode: nothing is written on the way out (no shutdown checkpoint),
+        since the data dir is removed next; pg_ctl still waits until the server is gone,
+        so nothing is left running and nothing writes into a directory being removed."""
         if not (self.data_dir / "postmaster.pid").exists():
             return
-        from mirakuru.exceptions import ExecutorError
-
-        with suppress(ExecutorError, subprocess.SubprocessError, OSError):
-            self.executor.stop()
+        with suppress(subprocess.SubprocessError, OSError):
+            self._pg_ctl("stop", "-s", "-w", "-D", str(self.data_dir), "-m", "immediate")
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -247,18 +274,16 @@ class PostgresProvisioner:
                 url, source = cfg.postgres_url, f"URL {redact(cfg.postgres_url)}"
                 wait_ready(url, timeout=cfg.db_ready_timeout, started=began)
             else:
-                _require("pytest_postgresql", "it starts the throwaway server")
                 server = ThrowawayServer(
                     tempdir.path, pg_bindir=cfg.pg_bindir, timeout=cfg.db_ready_timeout
                 )
                 cleanups.append(server.stop)
                 server.start()
                 wait_ready(server.url, timeout=cfg.db_ready_timeout, started=began)
-                # The suites' database gets a linguistic collation (where "apple" sorts
-                # before "Zebra"), unlike the C-ordered default: text ordering that leaks
-                # into SQL then fails on this leg instead of passing by luck.
-                url = create_database(server.url, "dualstore", icu_locale=THROWAWAY_COLLATION)
-                source = server.description
+                # The cluster sorts text by an ICU locale (where "apple" sorts before
+                # "Zebra"), unlike the C-ordered default: text ordering that leaks into
+                # SQL then fails on this leg instead of passing by luck (INITDB_ARGS).
+                url, source = server.url, server.description
             cleanups.append(RunLock(url, run_id).release)
             cleanups.append(lambda: drop_run_schemas(url, run_id))
             # the probe store: proves the role may create schemas (every worker needs one)

@@ -82,7 +82,7 @@ def test_header_reports_the_collation_the_database_has(
     """Text order differs between an ICU and a byte-order database: the header says which
     one this run got, read from the server (not from what was asked for)."""
     name = f"dualstore_test_coll_{'icu' if icu else 'libc'}_{os.getpid()}"
-    url = provision.create_database(pg_url, name, icu_locale="en-US" if icu else None)
+    url = provision.create_database(pg_url, name, icu_locale="en-US" if icu else None, libc=not icu)
     try:
         inner.pytester.makepyfile(test_one="def test_one(db):\n    pass\n")
         result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": url})

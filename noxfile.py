@@ -342,7 +342,7 @@ def reap(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Measure issue 13's goals side by side: one table of PASS/FAIL, JSON and a chart in
+    """Measure the performance goals side by side: one table of PASS/FAIL, JSON and a chart in
     .dualstore/bench/<timestamp>/ (README "Performance").
 
     `nox -s bench -- [--quick] [--skip GROUP] [--out DIR]`; PostgreSQL is

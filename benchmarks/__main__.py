@@ -1,4 +1,4 @@
-"""`nox -s bench`: every goal of issue 13 that can be measured from outside storage/,
+"""`nox -s bench`: every performance goal (the storage layer's and the harness's),
 candidates side by side and interleaved, as one table of PASS/FAIL, a JSON file and a PNG
 chart in `.dualstore/bench/<UTC timestamp>/`.
 

@@ -1,4 +1,4 @@
-"""The bench's verdicts: one `Goal` per figure of issue 13, printed as one table, written as
+"""The bench's verdicts: one `Goal` per performance figure, printed as one table, written as
 JSON and drawn as a PNG chart into the results folder."""
 
 from __future__ import annotations

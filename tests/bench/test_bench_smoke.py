@@ -1,5 +1,5 @@
 """`nox -s bench`'s machinery, with one round of everything: it runs, and its JSON has
-every goal of issue 13. Never a timed test: the figures themselves are not checked (they
+every performance goal. Never a timed test: the figures themselves are not checked (they
 come only from `nox -s bench`), only that each one was measured and judged."""
 
 from __future__ import annotations

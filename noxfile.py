@@ -227,7 +227,10 @@ def fuzz(session: nox.Session) -> None:
     difference found once is replayed first by the next run. Installs what `tests` does.
     Minutes, not seconds: run it by hand or on a schedule, not in CI."""
     _install(session, INSTALLS["tests"])
-    args = ["-n", "0", "--timeout", "3600", f"--hypothesis-profile={FUZZ_PROFILE}", FUZZ_TEST]
+    # (-p hypothesispytest: pyproject's addopts leave hypothesis's plugin out, and its
+    # --hypothesis-profile option with it)
+    args = ["-n", "0", "--timeout", "3600", "-p", "hypothesispytest"]
+    args += [f"--hypothesis-profile={FUZZ_PROFILE}", FUZZ_TEST]
     _run_pytest(session, "tests", [*args, *session.posargs])
 
 

@@ -1,8 +1,8 @@
 """Hypothesis profiles of the differential suite (suites/test_differential.py):
 
     dualstore-ci     the default: a modest budget, so that `nox -s tests` stays fast
-    dualstore-fuzz   `nox -s fuzz`: a large budget (`pytest --hypothesis-profile
-                     dualstore-fuzz`); more examples, longer sequences
+    dualstore-fuzz   `nox -s fuzz`: a large budget (`pytest -p hypothesispytest
+                     --hypothesis-profile dualstore-fuzz`); more examples, longer sequences
 
 Both keep their examples in `.hypothesis/examples` at the repository's root (ignored by
 git): a failing example found once is replayed first by every later run, fuzz or not.

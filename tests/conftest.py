@@ -33,3 +33,11 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    """pytester, its runs without hypothesis's plugin: it imports all of hypothesis in
+    each run's terminal summary (about a second a run), and no temp project uses it."""
+    pytester.plugins.append("no:hypothesispytest")
+    return pytester

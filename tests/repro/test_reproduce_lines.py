@@ -153,8 +153,14 @@ def test_tests_passed_but_the_run_failed_reproduces_the_invocation(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     [heading, command] = block_of(result.outlines)
     assert heading == "reproduce with:"
-    # (pytester adds --basetemp; the seed option moves to the end, in one piece)
-    assert shlex.split(command)[4:] == [
+    # (pytester adds its plugins' -p options and --basetemp; the seed option moves to the
+    # end, in one piece)
+    shown = shlex.split(command)[3:]
+    assert shown[: 2 * len(repro_project.plugins)] == [
+        arg for plugin in reversed(repro_project.plugins) for arg in ("-p", plugin)
+    ]
+    assert shown[2 * len(repro_project.plugins)].startswith("--basetemp=")
+    assert shown[2 * len(repro_project.plugins) + 1 :] == [
         "-p", "randomly", "-q", "--continue-on-collection-errors", "--randomly-seed=9",
     ]  # fmt: skip
 

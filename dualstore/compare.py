@@ -26,18 +26,19 @@ from __future__ import annotations
 import difflib
 import pprint
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 
-from dualstore.isolation import committed
+from dualstore.isolation import committed, rolled_back
 from dualstore.project import Handle
 from dualstore.state import HARNESS
 
 if TYPE_CHECKING:
     from dualstore.fixtures import WorkerStores
+    from dualstore.provision.base import WorkerStore
 
 #: fixtures that compare backends: a test that uses one (directly or through another
 #: fixture) needs at least two selected backends
@@ -120,18 +121,36 @@ def _report(outcomes: Mapping[str, Outcome]) -> str:
     return "\n".join([*lines, *diff])
 
 
+def _every_backend(
+    stack: ExitStack,
+    config: pytest.Config,
+    stores: WorkerStores,
+    isolated: Callable[[WorkerStore], AbstractContextManager[Handle]],
+) -> dict[str, Handle]:
+    """Every selected backend's handle on this worker's store, isolated by `isolated`
+    (rolled back, or committing and reset) until `stack` closes."""
+    run = config.stash[HARNESS].run
+    return {name: stack.enter_context(isolated(stores.get(name)[1])) for name in run.backends}
+
+
+@pytest.fixture
+def dualstore_compare(
+    pytestconfig: pytest.Config, dualstore_stores: WorkerStores
+) -> Iterator[Compare]:
+    """Runs a callable on each selected backend's handle (each rolled back after the
+    test) and fails the test, showing every backend's result, unless they agree."""
+    with ExitStack() as stack:
+        yield Compare(_every_backend(stack, pytestconfig, dualstore_stores, rolled_back))
+
+
 @pytest.fixture
 def dualstore_handles(
     pytestconfig: pytest.Config, dualstore_stores: WorkerStores
 ) -> Iterator[dict[str, Handle]]:
     """Every selected backend's handle on this worker's store, by backend name; writes
     commit, and each store is reset after the test."""
-    run = pytestconfig.stash[HARNESS].run
     with ExitStack() as stack:
-        yield {
-            name: stack.enter_context(committed(dualstore_stores.get(name)[1]))
-            for name in run.backends
-        }
+        yield _every_backend(stack, pytestconfig, dualstore_stores, committed)
 
 
 def compares_backends(item: pytest.Item) -> bool:

@@ -17,11 +17,9 @@ its own fixtures that return these (see README, "Adopt it in your project").
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack
 
 import pytest
 
-from dualstore.compare import Compare
 from dualstore.isolation import BackendUnderTest, committed, rolled_back
 from dualstore.project import BACKEND_FIXTURE, COMMITS_MARKER, Handle
 from dualstore.provision import PROVISIONERS
@@ -124,18 +122,3 @@ def dualstore_db_committing(dualstore_backend: BackendUnderTest) -> Iterator[Han
             yield database
         finally:
             dualstore_backend.close_extra()
-
-
-@pytest.fixture
-def dualstore_compare(
-    pytestconfig: pytest.Config, dualstore_stores: WorkerStores
-) -> Iterator[Compare]:
-    """Runs a callable on each selected backend's handle (each rolled back after the
-    test) and fails the test, showing every backend's result, unless they agree."""
-    run = pytestconfig.stash[HARNESS].run
-    with ExitStack() as stack:
-        handles = {
-            name: stack.enter_context(rolled_back(dualstore_stores.get(name)[1]))
-            for name in run.backends
-        }
-        yield Compare(handles)

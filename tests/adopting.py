@@ -21,9 +21,9 @@ def adopt(pytester: pytest.Pytester) -> None:
 
 
 #: what this repo's pytest.ini_options add to every run, for temp projects that stand for
-#: this repo (pyproject.toml's addopts: pytest-postgresql's and hypothesis's plugins are
-#: not used)
-REPO_ADDOPTS = ("-p", "no:pytest_postgresql", "-p", "no:hypothesispytest")
+#: this repo (pyproject.toml's addopts: pytest-postgresql's fixture plugin is not used;
+#: hypothesis's is left out of every pytester run by tests/conftest.py)
+REPO_ADDOPTS = ("-p", "no:pytest_postgresql")
 
 #: pytest arguments that load this repo's adapter in a config parsed in-process
 #: (`pytester.parseconfig`), where no conftest.py is read

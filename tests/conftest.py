@@ -11,6 +11,7 @@ import pytest
 
 from dualstore import provision
 from dualstore.runinfo import RUN_INFO
+from tests.adopting import UNUSED_PLUGINS
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +38,7 @@ def closed_port() -> int:
 
 @pytest.fixture
 def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
-    """pytester, its runs without hypothesis's plugin: it imports all of hypothesis in
-    each run's terminal summary (about a second a run), and no temp project uses it."""
-    pytester.plugins.append("no:hypothesispytest")
+    """pytester, its runs without the plugins no temp project uses (they cost most of a
+    run's start-up; tests/adopting.py)."""
+    pytester.plugins.extend(f"no:{name}" for name in UNUSED_PLUGINS)
     return pytester

@@ -9,13 +9,12 @@ the way its developers would.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.adopting import OUTER_ENV_PREFIXES
+from tests.adopting import isolate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notes"
 PLANTED = Path(__file__).parent / "planted"
@@ -41,9 +40,7 @@ def test_records_its_store(dualstore_db, dualstore_backend, n):
 
 @pytest.fixture
 def example(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for name in list(os.environ):
-        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
-            monkeypatch.delenv(name)
+    isolate(monkeypatch)
     shutil.copytree(EXAMPLE, pytester.path, dirs_exist_ok=True)
     monkeypatch.setenv("EXAMPLE_OUT", str(pytester.path / "observed"))
     return pytester

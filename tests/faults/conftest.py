@@ -26,7 +26,7 @@ import pytest
 
 from dualstore import provision
 from dualstore.provision import pgbin
-from tests.adopting import OUTER_ENV_PREFIXES, adopt
+from tests.adopting import adopt, inner_environ
 
 USER = "app"
 PASSWORD = "faults-Secr3t"
@@ -147,8 +147,7 @@ class InnerRuns:
     runs: list[InnerRun] = field(default_factory=list)
 
     def start(self, *args: str) -> InnerRun:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(OUTER_ENV_PREFIXES)}
-        env.pop("PYTEST_ADDOPTS", None)
+        env = inner_environ()
         env["COLUMNS"] = "400"  # summary lines uncut: the error type and message show
         # Run temp dirs go inside the project: a killed run's dir goes with the test's
         # tmp_path instead of waiting in the shared temp root for a later run's reaper.

@@ -13,6 +13,7 @@ import pytest
 
 import storage
 from storage.errors import Unavailable
+from tests.adopting import isolate
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
@@ -35,8 +36,7 @@ def test_every_test_has_a_default_time_limit() -> None:
 def test_a_hanging_test_fails_on_its_time_limit(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
-    monkeypatch.delenv("NOX_CURRENT_SESSION", raising=False)
+    isolate(monkeypatch)
     pytester.makepyfile(test_hang=HANGING)
     started = time.monotonic()
     result = pytester.runpytest_subprocess(

@@ -11,7 +11,6 @@ do they start a throwaway one.
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -21,10 +20,8 @@ from pathlib import Path
 import pytest
 
 from dualstore import provision
-from tests.adopting import OUTER_ENV_PREFIXES, REPO_ADDOPTS, adopt
+from tests.adopting import adopt, isolate
 
-#: besides OUTER_ENV_PREFIXES (tests/adopting.py), what inner runs must not inherit
-_OUTER_ENV = ("PYTEST_ADDOPTS",)
 RUN_ID_RE = re.compile(r"dualstore: run (\d{8}T\d{6}_[0-9a-f]{4});")
 
 
@@ -51,14 +48,12 @@ class Inner:
     out: Path
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> pytest.RunResult:
-        for name in list(os.environ):
-            if name.startswith(OUTER_ENV_PREFIXES) or name in _OUTER_ENV:
-                self.monkeypatch.delenv(name)
+        isolate(self.monkeypatch)
         for name, value in (env or {}).items():
             self.monkeypatch.setenv(name, value)
         self.monkeypatch.setenv("DUALSTORE_TEST_OUT", str(self.out))
         return self.pytester.runpytest_subprocess(
-            "-p", "no:randomly", "-p", "no:cacheprovider", *REPO_ADDOPTS, *args, timeout=300
+            "-p", "no:randomly", "-p", "no:cacheprovider", *args, timeout=300
         )
 
     def run_with_url(self, *args: str, env: dict[str, str] | None = None) -> pytest.RunResult:

@@ -6,11 +6,9 @@ have no database, and the harness would rightly fail a run in which no backend t
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from tests.adopting import OUTER_ENV_PREFIXES
+from tests.adopting import isolate
 
 PROJECT_INI = """
 [tool.pytest.ini_options]
@@ -24,8 +22,6 @@ def repro_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) ->
     """A temp project whose runs do not inherit this run's identity: not an xdist worker
     (pytest-replay names its files after PYTEST_XDIST_WORKER), not inside a nox session
     (the plugin would print nox commands), no harness settings."""
-    for name in list(os.environ):
-        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
-            monkeypatch.delenv(name)
+    isolate(monkeypatch)
     pytester.makepyprojecttoml(PROJECT_INI)
     return pytester

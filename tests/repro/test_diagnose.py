@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from dualstore.flakehunt import reproduce_block
-from tests.adopting import OUTER_ENV_PREFIXES, adopt
+from tests.adopting import adopt, isolate
 
 # The polluter leaves its backend's entry behind; the victim, 21 unrelated tests later in
 # the same module (so on the same worker, with --dist loadfile), trips on it.
@@ -69,9 +68,7 @@ def harness_project(
 ) -> pytest.Pytester:
     """A temp project that adopts the harness, on both backends (PostgreSQL: the outer run's
     server), with none of the outer run's identity."""
-    for name in list(os.environ):
-        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
-            monkeypatch.delenv(name)
+    isolate(monkeypatch)
     monkeypatch.setenv("DUALSTORE_POSTGRES_URL", pg_url)
     pytester.makepyfile(test_elsewhere=ELSEWHERE)
     adopt(pytester)

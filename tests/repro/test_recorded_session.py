@@ -5,13 +5,12 @@ DUALSTORE_NOX_SESSION; `nox -s repro` installs that session's packages again), a
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 
 import pytest
 
-from tests.adopting import OUTER_ENV_PREFIXES, adopt
+from tests.adopting import adopt, isolate
 
 #: the per-backend sessions run on every declared Python; a rerun names this one
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -69,9 +68,7 @@ def _backend_failure_under_nox(
 ) -> pytest.RunResult:
     """A failing SQLite test run as nox session `current` runs it, with the installs of
     the noxfile's row `recorded`, and nothing of the outer run's environment."""
-    for name in list(os.environ):
-        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
-            monkeypatch.delenv(name)
+    isolate(monkeypatch)
     monkeypatch.setenv("NOX_CURRENT_SESSION", current)
     monkeypatch.setenv("DUALSTORE_NOX_SESSION", recorded)
     pytester.makepyfile(test_backend=BACKEND_FAILING)

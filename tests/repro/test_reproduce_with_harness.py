@@ -5,14 +5,13 @@ being told which."""
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import socket
 import sys
 
 import pytest
 
-from tests.adopting import OUTER_ENV_PREFIXES, adopt
+from tests.adopting import adopt, isolate
 
 BACKEND_TESTS = """
 from storage.api import WriteContext
@@ -28,9 +27,7 @@ def test_sees_its_own_write(db):
 
 @pytest.fixture
 def harness_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
-    for name in list(os.environ):
-        if name.startswith(OUTER_ENV_PREFIXES) or name == "PYTEST_ADDOPTS":
-            monkeypatch.delenv(name)
+    isolate(monkeypatch)
     pytester.makepyfile(test_backend=BACKEND_TESTS)
     adopt(pytester)
     return pytester

@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -193,17 +194,25 @@ def test_run_directory_uploaded_when_tests_fail(
     assert upload["with"]["include-hidden-files"] is True  # .dualstore is a hidden directory
 
 
+#: nox's own Python, which `tests` runs on (this test runs on it too: in `tests`, `audit`)
+NOX_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
 def _sessions_in(text: str, legs: list[dict[str, str]]) -> set[str]:
     """The nox sessions `text` runs, each with its Python where it has one: a per-backend
     test session named without one runs on every declared Python (`tests-sqlite` is
-    tests-sqlite-3.11 ...), and the workflow's `tests-$BACKEND-$PYTHON_VERSION` is each leg's."""
-    named = set(re.findall(r"nox -s \"?([\w$.-]+)\"?", text))
+    tests-sqlite-3.11 ...), .ci/run's `"${sqlite_runs[@]}"` on every one but nox's own, and
+    the workflow's `tests-$BACKEND-$PYTHON_VERSION` is each leg's."""
+    named = set(re.findall(r"nox -s \"?(\$\{\w+\[@\]\}|[\w$.-]+)\"?", text))
     sessions: set[str] = set()
     for name in named:
         if name == "tests-$BACKEND-$PYTHON_VERSION":
             sessions |= {f"tests-{leg['backend']}-{leg['python']}" for leg in legs}
         elif name in {"tests-sqlite", "tests-postgres"}:
             sessions |= {f"{name}-{python}" for python in declared_pythons()}
+        elif found := re.fullmatch(r"\$\{(sqlite|postgres)_runs\[@\]\}", name):
+            others = [python for python in declared_pythons() if python != NOX_PYTHON]
+            sessions |= {f"tests-{found[1]}-{python}" for python in others}
         else:
             assert "$" not in name, name
             sessions.add(name)
@@ -212,10 +221,13 @@ def _sessions_in(text: str, legs: list[dict[str, str]]) -> set[str]:
 
 def test_ci_run_and_the_workflow_run_the_same_nox_sessions(workflow: dict[str, Any]) -> None:
     """One definition of the CI steps: what .ci/run runs here, the workflow runs there,
-    each per-backend suite on every declared Python."""
+    each per-backend suite on every declared Python. (Here `tests`, which runs the suites
+    too, stands for both per-backend sessions on nox's own Python.)"""
     local = _sessions_in((REPO_ROOT / ".ci" / "run").read_text(), legs(workflow))
     runs = [str(s.get("run", "")) for job in workflow["jobs"].values() for s in job["steps"]]
     remote = _sessions_in("\n".join(runs), legs(workflow))
     per_backend = {f"tests-{b}-{p}" for b in ("sqlite", "postgres") for p in declared_pythons()}
-    assert local == {"lint", "typecheck", "audit", "tests"} | per_backend
-    assert remote == local
+    in_tests = {f"tests-{b}-{NOX_PYTHON}" for b in ("sqlite", "postgres")}
+    assert in_tests <= per_backend  # (nox runs on a declared Python)
+    assert local == {"lint", "typecheck", "audit", "tests"} | (per_backend - in_tests)
+    assert remote == local | in_tests

@@ -145,10 +145,10 @@ def _pytest(session: nox.Session, recorded: str, *args: str, paths: tuple[str, .
     names_a_path = any(
         Path(arg.split("::")[0]).exists() for arg in posargs if not arg.startswith("-")
     )
-    # -n auto first: a later `-n 0` among the extra args wins.
-    _run_pytest(
-        session, recorded, ["-n", "auto", *args, *(() if names_a_path else paths), *posargs]
-    )
+    # -n auto first: a later `-n 0` among the extra args wins. worksteal: a worker that runs
+    # out of tests takes some of another's (the harness's tests last from 0.1 to 25 s).
+    workers = ["-n", "auto", "--dist", "worksteal"]
+    _run_pytest(session, recorded, [*workers, *args, *(() if names_a_path else paths), *posargs])
 
 
 def _run_pytest(session: nox.Session, recorded: str, args: list[str]) -> None:

@@ -1,11 +1,11 @@
 """Reading a failed PostgreSQL connection attempt: retry it, or stop and say why.
 
-libpq reports connection failures as text without an SQLSTATE (psycopg's
-`OperationalError.sqlstate` is None for them), so the harness matches the stable phrases
-libpq and the server use. Anything not listed here counts as transient and is retried
-until the readiness deadline: a wrong guess costs time, never a wrong verdict. Most URL
-mistakes are refused earlier, when `storage.url` parses the URL; the URL phrases here catch
-the options libpq itself only checks when it connects.
+Which failures waiting cannot fix is the storage backend's reading of libpq's messages
+(`storage.backends.pgrefusals`, which its typed errors come from too); this module says
+what each one means for a run and how to fix it. Anything else counts as transient and is
+retried until the readiness deadline: a wrong guess costs time, never a wrong verdict. Most
+URL mistakes are refused earlier, when `storage.url` parses the URL; a bad option here is
+one that libpq itself checks only when it connects.
 """
 
 from __future__ import annotations
@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Final
 
 from dualstore.runinfo import BackendUnavailable
+from storage.backends.pgrefusals import Refusal, refusal
 
 
 @dataclass(frozen=True, slots=True)
 class PermanentFailure:
-    #: every one of these must appear in the (lower-cased) message
-    phrases: tuple[str, ...]
     what: str
     fix: str
     #: the URL is wrong (an option libpq refuses), not the server
@@ -37,42 +36,22 @@ URL_FIX: Final = (
     "postgresql://user:password@host:port/dbname, postgresql:///dbname?host=/socket/dir or "
     "host=... dbname=... (percent-encode special characters in a URL's password)."
 )
-_MALFORMED: Final = "is invalid"
 
-PERMANENT_FAILURES: Final = (
-    PermanentFailure(("password authentication failed",), "refused the login", _LOGIN_FIX),
-    PermanentFailure(("authentication failed",), "refused the login", _LOGIN_FIX),
-    PermanentFailure(("no pg_hba.conf entry",), "refused the login", _LOGIN_FIX),
-    PermanentFailure(("no password supplied",), "refused the login", _LOGIN_FIX),
-    PermanentFailure(('role "', "does not exist"), "refused the login (unknown role)", _LOGIN_FIX),
-    PermanentFailure(
-        ('database "', "does not exist"),
+PERMANENT_FAILURES: Final = {
+    Refusal.LOGIN: PermanentFailure("refused the login", _LOGIN_FIX),
+    Refusal.UNKNOWN_ROLE: PermanentFailure("refused the login (unknown role)", _LOGIN_FIX),
+    Refusal.NO_DATABASE: PermanentFailure(
         "has no such database",
         "create the database (createdb) or fix the database name in the URL.",
     ),
-    *(
-        PermanentFailure(phrases, _MALFORMED, URL_FIX, url_at_fault=True)
-        for phrases in (
-            ("invalid dsn",),
-            ("invalid connection option",),
-            ("invalid integer value",),
-            ("invalid uri",),
-            ("invalid percent-encoded",),
-            ("invalid port number",),
-            # 'invalid sslmode value: "x"', and so for every option with fixed choices
-            ("invalid ", ' value: "'),
-        )
-    ),
-)
+    Refusal.BAD_OPTION: PermanentFailure("is invalid", URL_FIX, url_at_fault=True),
+}
 
 
 def classify(message: str) -> PermanentFailure | None:
     """The permanent failure this error message shows, or None if waiting may help."""
-    lowered = message.lower()
-    for failure in PERMANENT_FAILURES:
-        if all(phrase in lowered for phrase in failure.phrases):
-            return failure
-    return None
+    found = refusal(message)
+    return PERMANENT_FAILURES[found] if found is not None else None
 
 
 def not_ready(

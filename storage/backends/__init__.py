@@ -3,7 +3,8 @@ the one shared `SqlDatabase`.
 
 Adding a backend adds an entry to `BACKENDS` (and a module), not `if` chains. Backend
 modules are imported only when a URL asks for them, so `import storage` works without
-psycopg installed.
+psycopg installed. Beside the PostgreSQL one: `pgrefusals`, the one reading of libpq's
+connection-failure messages (the harness's readiness check reads them through it too).
 """
 
 from __future__ import annotations

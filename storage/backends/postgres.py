@@ -32,6 +32,7 @@ from storage.api import Backend, Capability
 from storage.backends import _sql
 from storage.backends._base import SqlDatabase
 from storage.backends._driver import Driver, Params, Row, Settings
+from storage.backends.pgrefusals import Refusal, refusal
 from storage.errors import (
     Conflict,
     LoginRefused,
@@ -68,26 +69,8 @@ for _text in _sql.shared_statements().values():
     pyformat(_text)
 
 
-#: libpq reports a refused login without an SQLSTATE; these phrases are how it says so
-_LOGIN_REFUSED_PHRASES = (
-    "authentication failed",
-    "no pg_hba.conf entry",
-    "no password supplied",
-)
-
-
-_UNKNOWN_ROLE = re.compile(r'role "[^"]*" does not exist')
-#: likewise a missing database (3D000 when a session reports it, no SQLSTATE at login)
-_UNKNOWN_DATABASE = re.compile(r'database "[^"]*" does not exist')
-
-
 def _login_refused(state: str, detail: str) -> bool:
-    lowered = detail.lower()
-    return (
-        state.startswith("28")
-        or any(phrase in lowered for phrase in _LOGIN_REFUSED_PHRASES)
-        or _UNKNOWN_ROLE.search(lowered) is not None
-    )
+    return state.startswith("28") or refusal(detail) in (Refusal.LOGIN, Refusal.UNKNOWN_ROLE)
 
 
 def map_error(exc: psycopg.Error, url: DatabaseUrl) -> StorageError:
@@ -120,7 +103,7 @@ def map_error(exc: psycopg.Error, url: DatabaseUrl) -> StorageError:
             "`dualstore migrate up` (or Database.run_migrations())"
         )
     if state == "3D000" or (
-        isinstance(exc, psycopg.OperationalError) and _UNKNOWN_DATABASE.search(detail)
+        isinstance(exc, psycopg.OperationalError) and refusal(detail) is Refusal.NO_DATABASE
     ):
         return StoreNotFound(
             f"database does not exist{f' ({state})' if state else ''}: {where}: {detail}: "

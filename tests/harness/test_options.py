@@ -142,6 +142,9 @@ def test_backend_choices_are_the_provisioner_registry() -> None:
         ('FATAL:  too many connections for role "app"', None),
         ("Connection refused Is the server running on that host", None),
         ('could not translate host name "db" to address', None),
+        ('invalid sslmode value: "sometimes"', "is invalid"),
+        ('invalid connection option "colour"', "is invalid"),
+        ('invalid integer value "five" for connection option "port"', "is invalid"),
     ],
 )
 def test_connection_errors_retry_only_when_waiting_can_help(

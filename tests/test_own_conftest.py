@@ -3,12 +3,12 @@ more than CPUs, and a run without xdist (the reproduce lines' `-p no:xdist`) sti
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.adopting import inner_environ
+from tests.conftest import usable_cpus
 
 ROOT = Path(__file__).resolve().parents[1]
 #: a quick test of tests/ (which loads tests/conftest.py), and one on the backend the runs
@@ -35,7 +35,7 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 def test_auto_is_one_worker_more_than_cpus() -> None:
     done = _run("-n", "auto")
     assert done.returncode == 0, done.stdout + done.stderr
-    workers = len(os.sched_getaffinity(0)) + 1
+    workers = usable_cpus() + 1
     assert f"created: {workers}/{workers} workers" in done.stdout, done.stdout
 
 

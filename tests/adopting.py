@@ -34,10 +34,11 @@ def inner_environ(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
 def isolate(monkeypatch: pytest.MonkeyPatch) -> None:
     """Give this test's environment to inner runs (inner_environ), for the test's duration.
     (After the `pytester` fixture is set up: it clears PYTEST_ADDOPTS.)"""
+    kept = inner_environ()
     for name in list(os.environ):
-        if name.startswith(OUTER_ENV_PREFIXES):
+        if name not in kept:
             monkeypatch.delenv(name)
-    monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)
+    monkeypatch.setenv("PYTEST_ADDOPTS", kept["PYTEST_ADDOPTS"])
 
 
 #: a temp project's root conftest.py

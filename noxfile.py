@@ -16,16 +16,15 @@ first use into .venv, with uv); `nox -l` lists the sessions."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
 import nox
 from packaging.specifiers import SpecifierSet
+
+sys.path.insert(0, str(Path(__file__).parent))  # (nox's own environment has only nox and uv)
+from ci.noxsupport import Recordings, require_python, urls_to_env
 
 nox.needs_version = ">=2024.10.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -78,7 +77,7 @@ TOOLS = INSTALLS["tests-postgres"]
 
 
 def _install(session: nox.Session, install: Install) -> None:
-    _require_python(session)
+    require_python(session, REQUIRES_PYTHON)
     groups = [req for name in install.groups for req in _group(name)]
     project = ("-e", install.project) if install.project else ()
     session.install("--constraint", LOCK_FILE, *project, *groups)
@@ -88,48 +87,9 @@ def _group(name: str) -> tuple[str, ...]:
     return tuple(nox.project.dependency_groups(PYPROJECT, name))
 
 
-def _require_python(session: nox.Session) -> None:
-    """Fail clearly on a Python that the project does not support (before installing, which
-    would fail with a resolver error that names no fix)."""
-    bin_dir = session.bin_paths[0] if session.bin_paths else None
-    found = shutil.which("python", path=bin_dir) if bin_dir else None
-    python = found or sys.executable
-    version = subprocess.run(
-        [python, "-c", "import platform; print(platform.python_version())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if version in REQUIRES_PYTHON:
-        return
-    if session.python:
-        session.error(
-            f"Python {version} (asked for: {session.python}) is not supported: this project "
-            f"needs Python {REQUIRES_PYTHON}. Ask for a supported one, e.g. --force-python 3.11."
-        )
-    session.error(
-        f"nox runs on Python {version} ({sys.executable}) and the sessions use nox's own "
-        f"Python, but this project needs Python {REQUIRES_PYTHON}. Run nox with a supported "
-        "Python (./nox picks the newest python3.X it finds; delete .venv to let it choose "
-        "again), or ask for an installed one: nox --force-python 3.11 -s ..."
-    )
-
-
-def _urls_to_env(posargs: list[str], moved: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-    """The arguments without the URL options in `moved`, and those URLs as environment
-    variables (both `--opt=URL` and `--opt URL`; the last one wins, as on a command line)."""
-    kept: list[str] = []
-    env: dict[str, str] = {}
-    args = iter(posargs)
-    for arg in args:
-        flag, eq, url = arg.partition("=")
-        if flag in moved and eq:
-            env[moved[flag]] = url
-        elif arg in moved and (following := next(args, None)) is not None:
-            env[moved[arg]] = following
-        else:  # (a URL option with no value stays: the tool reports the usage error)
-            kept.append(arg)
-    return kept, env
+def _recordings(session: nox.Session) -> Recordings:
+    """Reads which `INSTALLS` row a recorded run had (run.json names it)."""
+    return Recordings(session, INSTALLS, UNRECORDED)
 
 
 # ----------------------------------------------------------------------------- tests
@@ -154,7 +114,7 @@ def _pytest(session: nox.Session, recorded: str, *args: str, paths: tuple[str, .
 def _run_pytest(session: nox.Session, recorded: str, args: list[str]) -> None:
     """pytest in an environment that has `INSTALLS[recorded]`, which the harness records in
     run.json (a replay installs the same); a `--postgres-url` goes in the environment."""
-    args, env = _urls_to_env(args, URL_ARGS)
+    args, env = urls_to_env(args, URL_ARGS)
     env[RECORDED_SESSION_ENV] = recorded
     session.run("pytest", *args, env=env)
 
@@ -246,45 +206,10 @@ def repro(session: nox.Session) -> None:
     if not session.posargs:
         session.error("usage: nox -s repro -- <order file> [pytest args]")
     order_file, *pytest_args = session.posargs
-    recorded = _recorded_session(session, Path(order_file))
+    recorded = _recordings(session).of_order_file(Path(order_file))
     _install(session, INSTALLS[recorded])
     # recorded again under the same row: a failing replay's own replay installs the same
     _run_pytest(session, recorded, [f"--replay={order_file}", *pytest_args])
-
-
-def _recorded_session(session: nox.Session, order_file: Path) -> str:
-    """The `INSTALLS` row of the run that wrote `order_file` (from run.json beside it)."""
-    if not order_file.is_file():
-        session.error(
-            f"{order_file}: no such order file. Pass the path printed under `reproduce "
-            "with:`, relative to the project root (unpack a CI artifact into the checkout)."
-        )
-    run_file = order_file.parent / "run.json"
-    text = run_file.read_text(encoding="utf-8") if run_file.is_file() else None
-    return _session_in(session, str(run_file), text)
-
-
-def _session_in(session: nox.Session, run_file: str, text: str | None) -> str:
-    """The `INSTALLS` row a run.json (its `text`; None: there is none) names."""
-    recorded = None
-    if text is not None:
-        try:
-            recorded = json.loads(text).get("nox_session")
-        except (ValueError, AttributeError):
-            session.error(f"{run_file} is not a run recording (JSON object): re-download it.")
-    if recorded is None:
-        session.warn(
-            f"{run_file} names no nox session (a run outside the test sessions, "
-            "e.g. plain pytest or a flake hunt, or an older run): "
-            f"installing what `{UNRECORDED}` installs"
-        )
-        return UNRECORDED
-    if recorded not in INSTALLS:
-        session.error(
-            f"{run_file} names the session {recorded!r}, which this noxfile does not have "
-            f"(it has {', '.join(INSTALLS)}): replay it from the commit that recorded it."
-        )
-    return str(recorded)
 
 
 @nox.session(name="flake-hunt")
@@ -295,7 +220,7 @@ def flake_hunt(session: nox.Session) -> None:
     `nox -s flake-hunt -- [--max-runs N] [--workers 0,2,4,auto] [--no-diagnose] [test ids]`
     (env DUALSTORE_FLAKE_MAX_RUNS); other args go to pytest, e.g. `--backend sqlite`."""
     _install(session, TOOLS)
-    args, env = _urls_to_env(session.posargs, URL_ARGS)
+    args, env = urls_to_env(session.posargs, URL_ARGS)
     session.run("python", "-m", "dualstore.flakehunt", *args, env=env)
 
 
@@ -309,26 +234,11 @@ def diagnose(session: nox.Session) -> None:
     (run.json names it), like `repro`; PostgreSQL as for the test sessions."""
     if not session.posargs:
         session.error("usage: nox -s diagnose -- <run dir | order file | artifact .zip>")
-    args, env = _urls_to_env(session.posargs, URL_ARGS)
+    args, env = urls_to_env(session.posargs, URL_ARGS)
     target = next((Path(arg) for arg in args if Path(arg).exists()), None)
-    recorded = _session_in(session, *_run_file_in(target)) if target else UNRECORDED
+    recorded = _recordings(session).of_target(target) if target else UNRECORDED
     _install(session, INSTALLS[recorded])
     session.run("python", "-m", "dualstore.diagnose", *args, env=env)
-
-
-def _run_file_in(target: Path) -> tuple[str, str | None]:
-    """The first run.json of a diagnose target (and its text): beside an order file, in or
-    under a directory, or in a .zip (a CI artifact as downloaded)."""
-    if zipfile.is_zipfile(target):
-        with zipfile.ZipFile(target) as archive:
-            names = sorted(n for n in archive.namelist() if Path(n).name == "run.json")
-            text = archive.read(names[0]).decode() if names else None
-            return (f"{target}:{names[0]}" if names else str(target)), text
-    if target.is_file():
-        target = target.parent
-    found = sorted(target.rglob("run.json")) if not (target / "run.json").is_file() else []
-    run_file = found[0] if found else target / "run.json"
-    return str(run_file), run_file.read_text(encoding="utf-8") if run_file.is_file() else None
 
 
 @nox.session
@@ -339,7 +249,7 @@ def reap(session: nox.Session) -> None:
     `-- --url URL`, moved into DUALSTORE_URL): the `dualstore_<run id>_<worker>` schemas
     of runs that are no longer alive."""
     _install(session, TOOLS)  # the reaper is the test harness's (dualstore's) code
-    args, env = _urls_to_env(session.posargs, REAP_URL_ARGS)
+    args, env = urls_to_env(session.posargs, REAP_URL_ARGS)
     session.run("dualstore-reap", *args, env=env)
 
 
@@ -354,7 +264,7 @@ def bench(session: nox.Session) -> None:
     found, uv, _ = nox.virtualenv.find_uv()
     if not found:
         session.error("the start-up benchmark builds its venvs with uv: install uv (./nox has it)")
-    args, env = _urls_to_env(session.posargs, URL_ARGS)
+    args, env = urls_to_env(session.posargs, URL_ARGS)
     session.run("python", "-m", "benchmarks", "--uv", uv, *args, env=env)
 
 

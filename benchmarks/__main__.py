@@ -31,6 +31,7 @@ from benchmarks.measure import Sample, ratio
 from benchmarks.report import GOAL_KEYS, Goal, results_dir, table, write_chart, write_json
 from dualstore import provision
 from dualstore.provision.floors import FLOOR_TEST_STATEMENTS, StatementTrace
+from dualstore.serverurl import ServerUrl
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the groups of figures, as `--skip` names them, and the goals each one yields
@@ -89,10 +90,10 @@ def _pair(first: str, a: Sample, second: str, b: Sample) -> dict[str, dict[str, 
 
 
 @contextmanager
-def _postgres_url() -> Iterator[str]:
+def _postgres_url() -> Iterator[ServerUrl]:
     url = os.environ.get("DUALSTORE_POSTGRES_URL", "").strip()
     if url:
-        yield url
+        yield ServerUrl.parse(url)
         return
     with provision.throwaway_server() as started:
         yield started.url
@@ -101,7 +102,7 @@ def _postgres_url() -> Iterator[str]:
 def measure(rounds: Rounds, skip: set[str], uv: str | None) -> list[Goal]:
     goals: dict[str, Goal] = {}
     trace = StatementTrace()
-    steps: list[tuple[str, Callable[[str], list[Goal]]]] = [
+    steps: list[tuple[str, Callable[[ServerUrl], list[Goal]]]] = [
         ("per-test", lambda url: _per_test(url, rounds, trace)),
         ("api", lambda url: _api(url, rounds)),
         ("worker-setup", lambda url: _worker_setup(url, rounds)),
@@ -125,7 +126,7 @@ def measure(rounds: Rounds, skip: set[str], uv: str | None) -> list[Goal]:
     return [goals[key] for key in GOAL_KEYS if key in goals]
 
 
-def _per_test(url: str, rounds: Rounds, trace: StatementTrace) -> list[Goal]:
+def _per_test(url: ServerUrl, rounds: Rounds, trace: StatementTrace) -> list[Goal]:
     with operations.worker_store("postgres", url) as store:
         found = operations.per_test(store, trace, rounds.in_process)
     counted = found.counted
@@ -151,11 +152,11 @@ def _per_test(url: str, rounds: Rounds, trace: StatementTrace) -> list[Goal]:
     ]
 
 
-def _api(url: str, rounds: Rounds) -> list[Goal]:
+def _api(url: ServerUrl, rounds: Rounds) -> list[Goal]:
     goals: list[Goal] = []
     titles = {"get": "get-by-id", "list": f"list of {operations.LIST_ROWS}", "insert": "insert"}
     with operations.sqlite_target() as directory:
-        targets = {"sqlite": directory, "postgres": url}
+        targets: dict[str, ServerUrl | Path] = {"sqlite": directory, "postgres": url}
         for backend, target in targets.items():
             with operations.worker_store(backend, target) as store:
                 found = operations.api_vs_raw(store, rounds.in_process)
@@ -173,7 +174,7 @@ def _api(url: str, rounds: Rounds) -> list[Goal]:
     return goals
 
 
-def _worker_setup(url: str, rounds: Rounds) -> list[Goal]:
+def _worker_setup(url: ServerUrl, rounds: Rounds) -> list[Goal]:
     setup = operations.worker_setup(url, rounds.setups)
     return [
         Goal(
@@ -188,8 +189,8 @@ def _worker_setup(url: str, rounds: Rounds) -> list[Goal]:
     ]
 
 
-def _pytest_postgresql(url: str, rounds: Rounds) -> list[Goal]:
-    ours, theirs, ours_run, theirs_run = runs.per_test_runs(url, rounds.tests, rounds.runs)
+def _pytest_postgresql(url: ServerUrl, rounds: Rounds) -> list[Goal]:
+    ours, theirs, ours_run, theirs_run = runs.per_test_runs(url.secret, rounds.tests, rounds.runs)
     return [
         Goal(
             "pg_test_vs_pytest_postgresql",
@@ -206,10 +207,10 @@ def _pytest_postgresql(url: str, rounds: Rounds) -> list[Goal]:
     ]
 
 
-def _workers(url: str, rounds: Rounds) -> list[Goal]:
+def _workers(url: ServerUrl, rounds: Rounds) -> list[Goal]:
     goals = []
     for backend, limit in (("sqlite", 1.0), ("postgres", 1.8)):
-        serial, parallel = runs.worker_runs(backend, url, rounds.suites, rounds.suite_paths)
+        serial, parallel = runs.worker_runs(backend, url.secret, rounds.suites, rounds.suite_paths)
         goals.append(
             Goal(
                 f"workers_{backend}",

@@ -20,6 +20,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks.measure import Sample, interleaved, timed
 from dualstore.isolation import rolled_back
@@ -27,6 +28,7 @@ from dualstore.provision import PROVISIONERS
 from dualstore.provision.base import WorkerStore, open_worker_store
 from dualstore.provision.floors import Counted, FloorStore, StatementTrace
 from dualstore.runinfo import BackendInfo, new_run_id
+from dualstore.serverurl import ServerUrl
 from dualstore.tempdirs import RunTempDir
 from storage.api import Database, NewBlock, WriteContext
 from suites.plugin import PROJECT
@@ -36,7 +38,7 @@ ACTOR = WriteContext.human("bench")
 LIST_ROWS = 100
 
 
-def info_for(name: str, target: str) -> BackendInfo:
+def info_for(name: str, target: ServerUrl | Path) -> BackendInfo:
     return BackendInfo(
         name=name, target=target, source="bench", server_version="", capabilities=(),
         ready_seconds=0.0,
@@ -44,7 +46,9 @@ def info_for(name: str, target: str) -> BackendInfo:
 
 
 @contextmanager
-def worker_store(name: str, target: str, worker: str = "bench") -> Iterator[WorkerStore]:
+def worker_store(
+    name: str, target: ServerUrl | Path, worker: str = "bench"
+) -> Iterator[WorkerStore]:
     """A worker's store as the plugin opens it, removed afterwards."""
     store = open_worker_store(
         PROJECT, PROVISIONERS[name], info_for(name, target), new_run_id(), worker
@@ -56,11 +60,11 @@ def worker_store(name: str, target: str, worker: str = "bench") -> Iterator[Work
 
 
 @contextmanager
-def sqlite_target() -> Iterator[str]:
+def sqlite_target() -> Iterator[Path]:
     """A directory for the SQLite worker stores (the provisioner's target)."""
     tempdir = RunTempDir(new_run_id())
     try:
-        yield str(tempdir.path)
+        yield tempdir.path
     finally:
         tempdir.remove()
 
@@ -68,7 +72,8 @@ def sqlite_target() -> Iterator[str]:
 def floor_of(store: WorkerStore) -> FloorStore:
     if store.backend == "postgres":
         assert store.store.schema is not None
-        return FloorStore.postgres(store.store.url, store.store.schema)
+        assert store.store.server is not None
+        return FloorStore.postgres(store.store.server, store.store.schema)
     assert store.store.path is not None
     return FloorStore.sqlite(store.store.path)
 
@@ -143,7 +148,7 @@ def api_vs_raw(store: WorkerStore, rounds: int) -> dict[str, tuple[Sample, Sampl
     return found
 
 
-def worker_setup(target: str, rounds: int) -> Sample:
+def worker_setup(target: ServerUrl, rounds: int) -> Sample:
     """Seconds to create, migrate and open a worker's PostgreSQL store, as recorded by the
     harness (`WorkerStore.setup_seconds`); each store is removed after (not timed)."""
     seconds: list[float] = []

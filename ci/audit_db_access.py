@@ -17,7 +17,7 @@ Rules:
          dialect (a declared per-backend variant: for its own dialect)
   DB005  a non-portable construct (see ci/audit_sql_constructs.py) outside a per-backend
          variant declared in PER_BACKEND_SQL (see ci/audit_sql_rules.py)
-  DB006  a backend of `storage.api.Backend` without a module in storage/backends/ whose
+  DB006  a backend of `storage.kinds.Backend` without a module in storage/backends/ whose
          Database class implements every member of the `Database` protocol
 
 The audit reads the tree as text and AST only; it never imports the code it audits.

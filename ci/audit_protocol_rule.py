@@ -1,4 +1,4 @@
-"""DB006: every backend named by `storage.api.Backend` has a module in storage/backends/,
+"""DB006: every backend named by `storage.kinds.Backend` has a module in storage/backends/,
 and the Database class it serves implements every member of the `Database` protocol.
 
 Two layouts are understood:
@@ -33,6 +33,8 @@ from ci.audit_classes import (
 from ci.audit_common import Report
 
 API = "storage/api.py"
+#: where the `Backend` enum lives (a leaf the URL parser imports; storage.api re-exports it)
+KINDS = "storage/kinds.py"
 BACKENDS = "storage/backends"
 PROTOCOL = "Database"
 BACKEND_ENUM = "Backend"
@@ -177,7 +179,10 @@ def check_protocol(root: Path, report: Report) -> None:
     if api is None or members is None:
         report.add(API, 1, "DB006", f"cannot read the `{PROTOCOL}` protocol from {API}")
         return
-    backends = _backends(api)
+    kinds = resolver.module(KINDS)
+    backends = _backends(kinds) if kinds is not None else []
+    if not backends:
+        report.add(KINDS, 1, "DB006", f"cannot read the `{BACKEND_ENUM}` enum from {KINDS}")
     modules = {name: module_path(root, f"storage.backends.{name}") for name, _ in backends}
     shared = _shared_database(resolver, root, {m for m in modules.values() if m})
     class_ok: dict[tuple[str, str], bool] = {}  # a shared class is checked once
@@ -185,7 +190,7 @@ def check_protocol(root: Path, report: Report) -> None:
         module = modules[backend]
         if module is None:
             report.add(
-                API,
+                KINDS,
                 enum_line,
                 "DB006",
                 f"backend {backend!r} has no module"

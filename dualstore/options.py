@@ -20,7 +20,8 @@ from typing import Final
 import pytest
 
 from dualstore.provision import PROVISIONERS
-from dualstore.runinfo import DEFAULT_RUNS_DIR, SecretUrl
+from dualstore.runinfo import DEFAULT_RUNS_DIR
+from dualstore.serverurl import ServerUrl
 from dualstore.settings import (
     DEFAULT_READY_TIMEOUT,
     DEFAULT_REAP_GRACE,
@@ -28,7 +29,6 @@ from dualstore.settings import (
     parse_seconds,
 )
 from storage.errors import ValidationError
-from storage.url import parse_url
 
 #: every backend the harness knows (the provisioner registry), in run and report order
 KNOWN_BACKENDS: Final = tuple(PROVISIONERS)
@@ -199,23 +199,15 @@ def _parse_backends(raw: str | list[str] | None, source: str) -> tuple[str, ...]
     return tuple(name for name in KNOWN_BACKENDS if name in names)
 
 
-def _parse_postgres_url(raw: str | list[str] | None, source: str) -> str | None:
+def _parse_postgres_url(raw: str | list[str] | None, source: str) -> ServerUrl | None:
+    """The URL, parsed here once for the whole run (provisioning and workers take the
+    `ServerUrl`, which prints redacted)."""
     if raw is None:
         return None
-    url = str(raw).strip()
     try:
-        parsed = parse_url(url)
+        return ServerUrl.parse(str(raw))
     except ValidationError as exc:
         raise _usage(source, exc.message) from None
-    if parsed.conninfo is None:  # not a PostgreSQL URL (libpq would not take it)
-        raise _usage(
-            source,
-            f"{parsed.redacted!r} is not a PostgreSQL URL; expected "
-            "postgresql://user:password@host:port/dbname or 'host=... dbname=...'",
-        )
-    # The string itself travels (workers get it; storage.connect parses it again); as a
-    # SecretUrl its repr, which long tracebacks print, hides the password.
-    return SecretUrl(url)
 
 
 def _parse_seconds(

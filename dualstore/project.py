@@ -22,7 +22,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from dualstore.serverurl import ServerUrl
 
 #: the harness's own markers (a project may give them shorter names: `marker_aliases`)
 COMMITS_MARKER: Final = "dualstore_commits"
@@ -54,11 +57,19 @@ class Store:
     #: SQLite: the worker's database file; PostgreSQL: None
     path: Path | None
     _connect: Callable[[], Any] = field(repr=False, compare=False)
+    #: PostgreSQL: the server's URL as a value that prints redacted (`url` is its text);
+    #: SQLite: None
+    server: ServerUrl | None = None
 
     @property
     def location(self) -> str:
         """The schema (PostgreSQL) or the file (SQLite): safe to print."""
         return self.schema if self.schema is not None else str(self.path)
+
+    def scrubbed(self, exc: BaseException) -> str:
+        """A driver error's message on one line, without the server URL's secrets."""
+        text = " ".join(str(exc).split())
+        return text if self.server is None else self.server.scrubbed(exc)
 
     def connect(self) -> Any:
         """A new raw DB-API connection to this store (sqlite3, or psycopg with the

@@ -22,9 +22,9 @@ from datetime import timedelta
 from dualstore.errors import HarnessError
 from dualstore.provision import DEFAULT_REAP_GRACE, reap, wait_ready
 from dualstore.runinfo import BackendUnavailable
+from dualstore.serverurl import ServerUrl
 from dualstore.settings import parse_seconds
 from storage.errors import ValidationError
-from storage.url import parse_url
 
 URL_ENV = "DUALSTORE_URL"
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -71,15 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.url:
         parser.error(f"no server: pass --url postgresql://... or set {URL_ENV}")
     try:
-        if parse_url(args.url).conninfo is None:
-            parser.error("reap works on a PostgreSQL URL; pass --url postgresql://...")
+        url = ServerUrl.parse(args.url)
     except ValidationError as exc:
         parser.error(f"--url: {exc.message}")
     grace = DEFAULT_REAP_GRACE if args.older_than is None else timedelta(seconds=args.older_than)
     try:
         # The readiness check turns a refused login or a dead server into one clear line.
-        wait_ready(args.url, timeout=max(args.connect_timeout, 0.1))
-        reaped = reap(args.url, older_than=grace)
+        wait_ready(url, timeout=max(args.connect_timeout, 0.1))
+        reaped = reap(url, older_than=grace)
     except BackendUnavailable as exc:
         sys.stderr.write(f"dualstore-reap: {exc}\n")
         return EXIT_ERROR

@@ -31,7 +31,7 @@ from typing import Final
 
 import pytest
 
-from storage.url import redact
+from dualstore.serverurl import ServerUrl
 
 #: prefix of every schema, file and temp dir a run creates (what the reapers look for)
 NAME_PREFIX: Final = "dualstore"
@@ -107,18 +107,6 @@ def create_run_dir(path: Path, *, moved_by: str) -> Path:
     )
 
 
-class SecretUrl(str):
-    """A database URL (or keyword/value conninfo) whose `repr` hides the password. pytest
-    prints the arguments of every frame in a long traceback; URLs the harness passes around
-    are these, so a failing test never shows a password. `str()` and f-strings give the
-    real URL."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return repr(redact(str(self)))
-
-
 class BackendUnavailable(Exception):
     """A selected backend cannot be used; the message names the cause and the fix."""
 
@@ -133,26 +121,40 @@ class BackendUnavailable(Exception):
 class BackendInfo:
     """A provisioned backend as the controller hands it to workers (plain, picklable data).
 
-    `target` is what workers connect to: the server URL for PostgreSQL (it may hold a
-    password: never print it, print `source`), the directory for SQLite files.
+    `target` is what workers connect to: the server's URL for PostgreSQL (printing it shows
+    it redacted), the directory of the store files for SQLite.
     """
 
     name: str
-    target: str
+    target: ServerUrl | Path
     source: str
     server_version: str
     capabilities: tuple[str, ...]
     ready_seconds: float
 
-    def __post_init__(self) -> None:
-        # Any form (a URL, a keyword/value conninfo; a SQLite directory comes out as is)
-        if not isinstance(self.target, SecretUrl):
-            object.__setattr__(self, "target", SecretUrl(self.target))
+    @property
+    def server(self) -> ServerUrl:
+        """The server's URL (a server backend's `target`)."""
+        if not isinstance(self.target, ServerUrl):
+            raise TypeError(f"backend {self.name!r} has no server: its stores are files")
+        return self.target
+
+    @property
+    def directory(self) -> Path:
+        """The directory of the store files (a file backend's `target`)."""
+        if not isinstance(self.target, Path):
+            raise TypeError(f"backend {self.name!r} keeps its stores on a server")
+        return self.target
 
     def to_wire(self) -> dict[str, object]:
         return {
             "name": self.name,
-            "target": str(self.target),
+            # (a worker parses the URL again: the wire carries plain data)
+            **(
+                {"url": str(self.target.secret)}
+                if isinstance(self.target, ServerUrl)
+                else {"directory": str(self.target)}
+            ),
             "source": self.source,
             "server_version": self.server_version,
             "capabilities": list(self.capabilities),
@@ -165,7 +167,9 @@ class BackendInfo:
         assert isinstance(capabilities, list)
         return cls(
             name=str(data["name"]),
-            target=str(data["target"]),
+            target=ServerUrl.parse(str(data["url"]))
+            if "url" in data
+            else Path(str(data["directory"])),
             source=str(data["source"]),
             server_version=str(data["server_version"]),
             capabilities=tuple(str(c) for c in capabilities),

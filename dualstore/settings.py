@@ -10,7 +10,10 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from dualstore.serverurl import ServerUrl
 
 #: a dead run's leftovers are reaped only once they are this old (by the run id's
 #: timestamp). The advisory lock is what protects live runs; the age is a second guard
@@ -29,7 +32,7 @@ class HarnessConfig:
     #: True when the selection came from a flag, env var or ini key (not the default "all")
     backends_explicit: bool
     #: an existing PostgreSQL server to use; None = start a throwaway server
-    postgres_url: str | None
+    postgres_url: ServerUrl | None
     #: seconds to wait for a database to answer a real query before the run stops
     db_ready_timeout: float
     #: where to look for pg_ctl instead of the usual places (None = usual places)

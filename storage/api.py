@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from storage.kinds import Backend
 from storage.records import (
     MAX_JOB_LIST_LIMIT,
     ActorKind,
@@ -52,7 +53,8 @@ from storage.records import (
     new_id,
 )
 
-#: the records and their enums live in storage.records; this module re-exports them
+#: the records and their enums live in storage.records, the backends' names in
+#: storage.kinds; this module re-exports them
 __all__ = [
     "MAX_JOB_LIST_LIMIT",
     "ActorKind",
@@ -90,11 +92,6 @@ __all__ = [
     "iter_protocol_methods",
     "new_id",
 ]
-
-
-class Backend(StrEnum):
-    SQLITE = "sqlite"
-    POSTGRES = "postgres"
 
 
 class Capability(StrEnum):

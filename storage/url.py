@@ -33,9 +33,9 @@ from urllib.parse import quote, unquote
 
 from storage import _conninfo
 from storage._conninfo import HIDDEN_CONNINFO, REDACTED, Split
-from storage.api import Backend
 from storage.backends import _libpq
 from storage.errors import ValidationError
+from storage.kinds import Backend
 
 MEMORY = ":memory:"
 
@@ -283,6 +283,15 @@ def build_url(params: Mapping[str, str], *, schema: str | None = None) -> str:
         rest["schema"] = schema
     query = "&".join(f"{quote(k, safe='')}={quote(v, safe='/:,')}" for k, v in rest.items())
     return f"postgresql://{credentials}{netloc}/{quote(dbname, safe='')}{'?' * bool(query)}{query}"
+
+
+def with_params(url: DatabaseUrl, **params: str) -> str:
+    """PostgreSQL `url` with some libpq parameters replaced (``dbname=``, ``user=``...), as
+    a ``postgresql://`` URL. Built from libpq's reading of the URL, so every form (socket
+    directory, several hosts, keyword/value) names the same server. Needs psycopg."""
+    if url.conninfo is None:
+        raise ValidationError(f"{url.redacted!r} is not a PostgreSQL URL")
+    return build_url({**_libpq.parse(url.conninfo), **params}, schema=url.schema)
 
 
 def _host(host: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 
 from dualstore import provision
 from dualstore.runinfo import RUN_INFO
+from dualstore.serverurl import ServerUrl
 from tests.adopting import UNUSED_PLUGINS
 
 
@@ -20,12 +21,18 @@ def pg_url(pytestconfig: pytest.Config) -> Iterator[str]:
     run = pytestconfig.stash.get(RUN_INFO, None)  # None in a run without the harness
     info = run.provisioned.get("postgres") if run is not None else None
     if info is not None:
-        yield info.target
+        yield info.server.secret
     elif os.environ.get("DUALSTORE_POSTGRES_URL"):
         yield os.environ["DUALSTORE_POSTGRES_URL"]
     else:
         with provision.throwaway_server() as server:
-            yield server.url
+            yield server.url.secret
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(pg_url: str) -> ServerUrl:
+    """`pg_url` as the harness holds it (what the provisioning functions take)."""
+    return ServerUrl.parse(pg_url)
 
 
 @pytest.hookimpl(optionalhook=True)  # (an xdist hook: runs with -p no:xdist have none)

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Final
 
 from dualstore.diagnose.recording import RUN_FILE, RecordedRun, read_order, read_recording
+from dualstore.serverurl import ServerUrl
 from storage.errors import ValidationError
-from storage.url import parse_url, redact
+from storage.url import redact
 
 #: the environment a replay must not inherit: xdist's worker markers (pytest-replay would
 #: name its file after one), and the CI runner's (a replay would annotate the CI job)
@@ -178,5 +179,5 @@ def scrub(text: str) -> str:
     if url:
         # (a malformed URL the harness reports itself, without its password)
         with contextlib.suppress(ValidationError):
-            text = parse_url(url).scrub(text)
+            text = ServerUrl.parse(url).scrub(text)
     return " ".join(redact(word) for word in text.split(" "))

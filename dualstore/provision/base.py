@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dualstore.errors import HarnessError, ResetError
 from dualstore.project import Handle, Project, Store
 from dualstore.runinfo import BackendInfo, BackendUnavailable
-from storage.url import parse_url
 
 if TYPE_CHECKING:
+    from dualstore.serverurl import ServerUrl
     from dualstore.settings import HarnessConfig
     from dualstore.tempdirs import RunTempDir
 
@@ -162,7 +162,7 @@ def migrate(project: Project, provisioner: Provisioner, store: Store) -> None:
             except Exception as exc:  # noqa: BLE001 - any driver error, re-raised with context
                 raise HarnessError(
                     f"migration {path} failed on {store.backend} ({store.location}): "
-                    f"{scrubbed(store.url, exc)}; it was rolled back, and the migrations "
+                    f"{store.scrubbed(exc)}; it was rolled back, and the migrations "
                     "before it stay applied. Fix the migration and rerun."
                 ) from exc.with_traceback(None)
     finally:
@@ -185,17 +185,12 @@ def open_worker_store(
     return WorkerStore(store, project, provisioner, handle, elapsed)
 
 
-def scrubbed(url: str, exc: BaseException) -> str:
-    """A driver error's message on one line, without `url`'s password."""
-    return " ".join(parse_url(url).scrub(str(exc)).split())
-
-
 def probe(
     provisioner: Provisioner,
     project: Project,
     store: Store,
     *,
-    target: str,
+    target: ServerUrl | Path,
     source: str,
     started: float,
 ) -> BackendInfo:
@@ -213,7 +208,7 @@ def probe(
     except Exception as exc:  # noqa: BLE001 - any driver error: the message says which
         raise BackendUnavailable(
             name,
-            f"connecting to the store {store.location} failed: {scrubbed(store.url, exc)}",
+            f"connecting to the store {store.location} failed: {store.scrubbed(exc)}",
             "the server answered a plain query but a connection to the run's store failed; "
             "see the error above.",
         ) from None
@@ -238,7 +233,7 @@ def capabilities_of(project: Project, store: Store) -> tuple[str, ...]:
             raise BackendUnavailable(
                 store.backend,
                 f"the project's capabilities callable failed: {type(exc).__name__}: "
-                f"{scrubbed(store.url, exc)}",
+                f"{store.scrubbed(exc)}",
                 "fix Project.capabilities (it is called once per run with a fresh, "
                 "unmigrated store).",
             ) from None

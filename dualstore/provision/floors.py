@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dualstore.provision.pgstore import connect_schema
+from dualstore.serverurl import ServerUrl
 
 #: the floor's statements, written once for both drivers (psycopg gets `%s` for `?`)
 INSERT_WORKSPACE = (
@@ -64,7 +65,7 @@ class FloorStore:
     _sequence: int = 1000
 
     @classmethod
-    def postgres(cls, url: str, schema: str) -> FloorStore:
+    def postgres(cls, url: ServerUrl, schema: str) -> FloorStore:
         conn = connect_schema(url, schema)
         conn.autocommit = True
         return cls(conn, "%s")

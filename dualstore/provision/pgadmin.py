@@ -18,17 +18,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from dualstore.errors import BackendGone, HarnessError
-from dualstore.provision.base import scrubbed
 from dualstore.runinfo import (
     NAME_PREFIX,
     STORE_NAME_RE,
     BackendUnavailable,
-    SecretUrl,
     run_started_at,
     store_name,
 )
+from dualstore.serverurl import ServerUrl
 from dualstore.settings import DEFAULT_REAP_GRACE
-from storage.url import build_url, parse_url, redact
 
 if TYPE_CHECKING:
     import psycopg
@@ -38,25 +36,16 @@ _ADMIN_CONNECT_TIMEOUT: Final = 10
 PROBE_WORKER: Final = "probe"
 
 
-def libpq_url(url: str) -> str:
-    """What libpq gets for `url`: its keyword/value conninfo, without `schema`."""
-    conninfo = parse_url(url).conninfo
-    assert conninfo is not None, "not a PostgreSQL URL"
-    return conninfo
-
-
 def _connect_admin(
-    url: str, connect_timeout: int = _ADMIN_CONNECT_TIMEOUT, **kwargs: Any
+    url: ServerUrl, connect_timeout: int = _ADMIN_CONNECT_TIMEOUT, **kwargs: Any
 ) -> psycopg.Connection[Any]:
     import psycopg
 
-    return psycopg.connect(
-        libpq_url(url), autocommit=True, connect_timeout=connect_timeout, **kwargs
-    )
+    return psycopg.connect(url.conninfo, autocommit=True, connect_timeout=connect_timeout, **kwargs)
 
 
 @contextmanager
-def _admin(url: str, **kwargs: Any) -> Iterator[psycopg.Connection[Any]]:
+def _admin(url: ServerUrl, **kwargs: Any) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection for admin work. Driver errors leave as `HarnessError`
     (`BackendGone` when the server cannot be reached), with the password scrubbed."""
     import psycopg
@@ -67,21 +56,21 @@ def _admin(url: str, **kwargs: Any) -> Iterator[psycopg.Connection[Any]]:
     # The driver error stays the cause, without its frames: they show the conninfo
     # (with the password) as arguments in pytest's tracebacks.
     except psycopg.OperationalError as exc:
-        message = f"PostgreSQL at {redact(url)}: {scrubbed(url, exc)}"
+        message = f"PostgreSQL at {url}: {url.scrubbed(exc)}"
         raise BackendGone(message) from exc.with_traceback(None)
     except psycopg.Error as exc:
-        message = f"PostgreSQL at {redact(url)}: {scrubbed(url, exc)}"
+        message = f"PostgreSQL at {url}: {url.scrubbed(exc)}"
         raise HarnessError(message) from exc.with_traceback(None)
 
 
-def create_schema(url: str, schema: str) -> None:
+def create_schema(url: ServerUrl, schema: str) -> None:
     from psycopg import sql
 
     with _admin(url) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
 
 
-def drop_schema(url: str, schema: str) -> None:
+def drop_schema(url: ServerUrl, schema: str) -> None:
     from psycopg import sql
 
     with _admin(url) as conn:
@@ -89,8 +78,8 @@ def drop_schema(url: str, schema: str) -> None:
 
 
 def create_database(
-    url: str, name: str, *, icu_locale: str | None = None, libc: bool = False
-) -> str:
+    url: ServerUrl, name: str, *, icu_locale: str | None = None, libc: bool = False
+) -> ServerUrl:
     """Create a database on `url`'s server; return its URL (tests that must not share
     a database with concurrent runs use one of their own). With `icu_locale`, the
     database's default collation is that ICU locale (a linguistic order, not code points);
@@ -109,21 +98,10 @@ def create_database(
         statement += sql.SQL(" TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER libc LOCALE 'C'")
     with _admin(url) as conn:
         conn.execute(statement)
-    return _replaced(url, dbname=name)
+    return url.replaced(dbname=name)
 
 
-def _replaced(url: str, **params: str) -> SecretUrl:
-    """`url` with some libpq parameters replaced. Built from libpq's reading of the URL, so
-    every form (socket directory, several hosts, keyword/value) names the same server; the
-    result hides its password in repr."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    parsed = parse_url(url)
-    read = {key: str(value) for key, value in conninfo_to_dict(libpq_url(url)).items()}
-    return SecretUrl(build_url({**read, **params}, schema=parsed.schema))
-
-
-def drop_database(url: str, name: str) -> None:
+def drop_database(url: ServerUrl, name: str) -> None:
     from psycopg import sql
 
     with _admin(url) as conn:
@@ -133,7 +111,7 @@ def drop_database(url: str, name: str) -> None:
 
 
 @contextmanager
-def login_role(url: str, *, may_create_schemas: bool) -> Iterator[str]:
+def login_role(url: ServerUrl, *, may_create_schemas: bool) -> Iterator[ServerUrl]:
     """A new LOGIN role (with a password) on `url`'s database, for tests of what the
     harness does with fewer privileges; yields its URL. With `may_create_schemas` it has
     CREATE on the database (so it may create, own and drop schemas), else that privilege
@@ -149,7 +127,7 @@ def login_role(url: str, *, may_create_schemas: bool) -> Iterator[str]:
         revoke = "REVOKE CREATE ON DATABASE {} FROM {}"
         conn.execute(sql.SQL(grant if may_create_schemas else revoke).format(database, role))
     try:
-        yield _replaced(url, user=name, password=password)
+        yield url.replaced(user=name, password=password)
     finally:
         with _admin(url) as conn:
             # DROP OWNED also revokes the role's privileges (on the database too).
@@ -157,7 +135,7 @@ def login_role(url: str, *, may_create_schemas: bool) -> Iterator[str]:
             conn.execute(sql.SQL("DROP ROLE {}").format(role))
 
 
-def list_schemas(url: str, prefix: str = f"{NAME_PREFIX}_") -> list[str]:
+def list_schemas(url: ServerUrl, prefix: str = f"{NAME_PREFIX}_") -> list[str]:
     """Schemas whose name starts with `prefix` (default: every harness schema)."""
     pattern = prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
     with _admin(url) as conn:
@@ -168,7 +146,7 @@ def list_schemas(url: str, prefix: str = f"{NAME_PREFIX}_") -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def drop_run_schemas(url: str, run_id: str) -> list[str]:
+def drop_run_schemas(url: ServerUrl, run_id: str) -> list[str]:
     """Drop every schema of one run (the controller's safety net for crashed workers)."""
     schemas = list_schemas(url, f"{NAME_PREFIX}_{run_id}_")
     for schema in schemas:
@@ -189,7 +167,7 @@ class RunLock:
     closes the socket), so `reap` can tell a live run's schemas from a dead run's.
     """
 
-    def __init__(self, url: str, run_id: str) -> None:
+    def __init__(self, url: ServerUrl, run_id: str) -> None:
         # Opened through `_admin` (typed errors, no password in tracebacks); on success the
         # connection is kept open past this block, since the lock lives as long as it does.
         with ExitStack() as stack:
@@ -206,7 +184,7 @@ class RunLock:
 
 
 @contextmanager
-def hold_run_lock(url: str, run_id: str) -> Iterator[None]:
+def hold_run_lock(url: ServerUrl, run_id: str) -> Iterator[None]:
     """Hold `run_id`'s lock, as a live run does (tests use it to stand in for one)."""
     lock = RunLock(url, run_id)
     try:
@@ -241,7 +219,7 @@ class Reaped:
 
 
 def reap(
-    url: str, *, older_than: timedelta = DEFAULT_REAP_GRACE, now: datetime | None = None
+    url: ServerUrl, *, older_than: timedelta = DEFAULT_REAP_GRACE, now: datetime | None = None
 ) -> Reaped:
     """Drop `dualstore_<run id>_<worker>` schemas of dead runs.
 
@@ -300,7 +278,7 @@ def _undroppable(conn: psycopg.Connection[Any], schema: str) -> Undroppable:
     return Undroppable(schema, owner, role)
 
 
-def check_can_create_schemas(url: str, run_id: str, *, keep: bool = False) -> None:
+def check_can_create_schemas(url: ServerUrl, run_id: str, *, keep: bool = False) -> None:
     """Create (and unless `keep`, drop) the run's probe schema, `dualstore_<run id>_probe`,
     so a role that may connect but not create schemas fails the run before any test (every
     worker needs a schema of its own). Named like a worker's store, so a crash here leaves
@@ -319,7 +297,7 @@ def check_can_create_schemas(url: str, run_id: str, *, keep: bool = False) -> No
             grant = sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(database, role)
             raise BackendUnavailable(
                 "postgres",
-                f"role {row[0]!r} (the user of {redact(url)}) lacks the CREATE privilege on "
+                f"role {row[0]!r} (the user of {url}) lacks the CREATE privilege on "
                 f"database {row[1]!r}: it may connect, but not create the schema each "
                 "worker runs its tests in.",
                 f"as the database's owner or a superuser, run `{grant.as_string(conn)};`, "

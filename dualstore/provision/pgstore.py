@@ -10,19 +10,20 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from dualstore.project import LEDGER_TABLE
-from dualstore.provision.pgadmin import libpq_url
 
 if TYPE_CHECKING:
     import psycopg
 
+    from dualstore.serverurl import ServerUrl
 
-def connect_schema(url: str, schema: str) -> psycopg.Connection[Any]:
+
+def connect_schema(url: ServerUrl, schema: str) -> psycopg.Connection[Any]:
     """A raw connection (not autocommit) whose search_path is the store's schema; the
     URL's own `options`, if any, are kept."""
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    conninfo = libpq_url(url)
+    conninfo = url.conninfo
     given = str(conninfo_to_dict(conninfo).get("options") or "")
     # quoted: store names hold capitals (the run id's "T"), which an unquoted name folds
     quoted = '"' + schema.replace('"', '""') + '"'

@@ -34,15 +34,13 @@ from dualstore.provision.pgadmin import (
     create_schema,
     drop_run_schemas,
     drop_schema,
-    libpq_url,
     reap,
 )
-from dualstore.provision.pgerrors import URL_FIX, classify, not_ready
+from dualstore.provision.pgerrors import classify, not_ready
 from dualstore.runinfo import BackendInfo, BackendUnavailable, new_run_id, store_name
+from dualstore.serverurl import ServerUrl
 from dualstore.settings import HarnessConfig
 from dualstore.tempdirs import RunTempDir
-from storage.errors import ValidationError
-from storage.url import parse_url, redact
 
 #: SQLSTATEs of a server that is going away: admin_shutdown, crash_shutdown,
 #: cannot_connect_now
@@ -64,23 +62,17 @@ _SERVER_ENV: Final = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", "LC_CTYPE": "C.UTF
 # --------------------------------------------------------------------------- readiness
 
 
-def wait_ready(url: str, *, timeout: float, started: float | None = None) -> int:
+def wait_ready(url: ServerUrl, *, timeout: float, started: float | None = None) -> int:
     """Run `SELECT 1` until it succeeds; back off exponentially (50 ms doubling to 1 s)
     until `timeout` seconds after `started` (a `time.monotonic()` value; default now).
     Returns the number of attempts.
 
     Errors that waiting cannot fix (login refused, database missing, an invalid URL or
-    option) fail at once: retrying them would only delay the message. An invalid URL is
-    named as the cause, not the server.
+    option libpq checks only when it connects) fail at once: retrying them would only delay
+    the message. A bad option is named as the URL's fault, not the server's.
     """
     import psycopg
 
-    try:
-        parsed = parse_url(url)
-    except ValidationError as exc:
-        what = f"{exc} (the URL is at fault, not the server; not retried)"
-        raise BackendUnavailable("postgres", what, URL_FIX) from None
-    assert parsed.conninfo is not None, "not a PostgreSQL URL"
     deadline = (time.monotonic() if started is None else started) + timeout
     delay, attempts = 0.05, 0
     while True:
@@ -88,24 +80,23 @@ def wait_ready(url: str, *, timeout: float, started: float | None = None) -> int
         remaining = deadline - time.monotonic()
         try:
             with psycopg.connect(
-                parsed.conninfo,
+                url.conninfo,
                 autocommit=True,
                 connect_timeout=max(2, min(10, math.ceil(remaining))),
             ) as conn:
                 conn.execute("SELECT 1").fetchone()
             return attempts
         except psycopg.Error as exc:
-            last = " ".join(parsed.scrub(str(exc)).split())
+            last = url.scrubbed(exc)
             permanent = classify(last)
             if permanent is not None:
                 # A bad URL is the URL's fault, not the server's: say which.
                 culprit = "the URL" if permanent.url_at_fault else "PostgreSQL at"
-                what = f"{culprit} {parsed.redacted} {permanent.what} (not retried): {last}"
+                what = f"{culprit} {url} {permanent.what} (not retried): {last}"
                 raise BackendUnavailable("postgres", what, permanent.fix) from None
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            address = server_address(parsed.conninfo)
-            raise not_ready(parsed.redacted, address, timeout, attempts, last)
+            raise not_ready(url.redacted, server_address(url.conninfo), timeout, attempts, last)
         time.sleep(min(delay, remaining))
         delay = min(delay * 2, 1.0)
 
@@ -155,7 +146,7 @@ class ThrowawayServer:
         self.log_path = server_dir / "server.log"
         self.port = pgbin.free_port()
         self.timeout = max(1, math.ceil(timeout))
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.url = ServerUrl.parse(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
 
     @property
     def description(self) -> str:
@@ -271,7 +262,7 @@ class PostgresProvisioner:
         cleanups: list[Callable[[], object]] = []
         try:
             if cfg.postgres_url:
-                url, source = cfg.postgres_url, f"URL {redact(cfg.postgres_url)}"
+                url, source = cfg.postgres_url, f"URL {cfg.postgres_url}"
                 wait_ready(url, timeout=cfg.db_ready_timeout, started=began)
             else:
                 server = ThrowawayServer(
@@ -315,24 +306,30 @@ class PostgresProvisioner:
         warnings = [schema.warning() for schema in reaped.undroppable]
         return Provisioned(info, notes, cleanups, warnings)
 
-    def _store(self, url: str, schema: str) -> Store:
-        return Store("postgres", url, schema, None, lambda: pgstore.connect_schema(url, schema))
+    def _store(self, url: ServerUrl, schema: str) -> Store:
+        def connect() -> Any:
+            return pgstore.connect_schema(url, schema)
+
+        return Store("postgres", url.secret, schema, None, connect, server=url)
 
     def create_store(self, info: BackendInfo, run_id: str, worker_id: str) -> Store:
-        url, schema = info.target, store_name(run_id, worker_id)
+        url, schema = info.server, store_name(run_id, worker_id)
         create_schema(url, schema)
         return self._store(url, schema)
 
     def remove_store(self, store: Store) -> None:
         assert store.schema is not None
-        drop_schema(store.url, store.schema)
+        assert store.server is not None
+        drop_schema(store.server, store.schema)
 
     def answers(self, info: BackendInfo, timeout: float) -> bool:
         import psycopg
 
         try:
             with psycopg.connect(
-                libpq_url(info.target), autocommit=True, connect_timeout=max(1, math.ceil(timeout))
+                info.server.conninfo,
+                autocommit=True,
+                connect_timeout=max(1, math.ceil(timeout)),
             ) as conn:
                 conn.execute("SELECT 1").fetchone()
         except psycopg.Error:

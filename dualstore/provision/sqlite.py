@@ -55,7 +55,7 @@ class SqliteProvisioner:
                 self,
                 project,
                 store,
-                target=str(directory),
+                target=directory,
                 source=f"files in {directory}",
                 started=started,
             )
@@ -67,14 +67,14 @@ class SqliteProvisioner:
         return Store("sqlite", f"sqlite:///{path}", None, path, lambda: connect_file(path))
 
     def create_store(self, info: BackendInfo, run_id: str, worker_id: str) -> Store:
-        return self._store(Path(info.target) / f"{store_name(run_id, worker_id)}.db")
+        return self._store(info.directory / f"{store_name(run_id, worker_id)}.db")
 
     def remove_store(self, store: Store) -> None:
         assert store.path is not None
         _remove_sqlite_file(store.path)
 
     def answers(self, info: BackendInfo, timeout: float) -> bool:
-        return Path(info.target).is_dir()
+        return info.directory.is_dir()
 
     def server_version(self, conn: Any) -> str:
         return f"SQLite {conn.execute('SELECT sqlite_version()').fetchone()[0]}"

@@ -13,8 +13,8 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from storage.api import Backend
 from storage.errors import DriverMissing
+from storage.kinds import Backend
 
 if TYPE_CHECKING:
     from storage.backends._base import SqlDatabase

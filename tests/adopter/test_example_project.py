@@ -18,9 +18,10 @@ from tests.adopting import isolate
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "notes"
 PLANTED = Path(__file__).parent / "planted"
-#: an extra test file that records, per test, where it ran (worker, backend, store)
+#: an extra test file that records, per test, where it ran (worker, backend, store) and
+#: which of this repo's domain modules the process had loaded (the harness needs none)
 RECORDER = """
-import json, os, uuid
+import json, os, sys, uuid
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ def test_records_its_store(dualstore_db, dualstore_backend, n):
         "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
         "backend": dualstore_backend.name,
         "location": dualstore_backend.location,
+        "domain": sorted({"storage.api", "storage.records"} & set(sys.modules)),
     }))
 """
 
@@ -66,6 +68,7 @@ def test_example_passes_on_both_backends_under_xdist(example: pytest.Pytester, p
     )
     seen = [json.loads(p.read_text()) for p in (example.path / "observed").glob("*.json")]
     assert len(seen) == 8
+    assert [s["domain"] for s in seen] == [[]] * 8, "the harness loaded this repo's domain"
     # each worker has one store per backend, and no two workers share one
     stores = {(s["worker"], s["backend"]): s["location"] for s in seen}
     by_location = {}

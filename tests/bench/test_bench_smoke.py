@@ -16,6 +16,7 @@ import pytest
 from benchmarks.operations import floor_of, worker_store
 from benchmarks.report import GOAL_KEYS
 from dualstore.provision.floors import FLOOR_TEST_STATEMENTS, StatementTrace
+from dualstore.serverurl import ServerUrl
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,10 +53,10 @@ def test_every_goal_is_measured_and_judged(pg_url: str, tmp_path: Path) -> None:
         assert ("PASS" if goal["passed"] else "FAIL") in line
 
 
-def test_the_statement_count_reads_what_the_connection_sent(pg_url: str) -> None:
+def test_the_statement_count_reads_what_the_connection_sent(pg_server_url: ServerUrl) -> None:
     """The counter (libpq's trace) sees the floor test's 10 statements, in order."""
     trace = StatementTrace()
-    with worker_store("postgres", pg_url, worker="trace") as store:
+    with worker_store("postgres", pg_server_url, worker="trace") as store:
         with trace.installed():
             floor = floor_of(store)
         try:

@@ -225,9 +225,9 @@ def _db006(run_findings: set[Finding]) -> set[Finding]:
 def test_db006_missing_backend_module(tree: Path) -> None:
     _postgres_module(tree).unlink(missing_ok=True)
     run = run_audit(tree)
-    enum_line = line_of(tree / "storage" / "api.py", r'^\s+POSTGRES\s*=\s*"postgres"')
+    enum_line = line_of(tree / "storage" / "kinds.py", r'^\s+POSTGRES\s*=\s*"postgres"')
     assert run.returncode == 1
-    assert ("storage/api.py", enum_line, "DB006") in run.findings
+    assert ("storage/kinds.py", enum_line, "DB006") in run.findings
     assert "backend 'postgres' has no module storage/backends/postgres.py" in run.stdout
 
 
@@ -302,6 +302,7 @@ def _minimal_tree(root: Path) -> Path:
     backends.mkdir(parents=True)
     migrations.mkdir()
     shutil.copyfile(REPO_ROOT / "storage" / "api.py", root / "storage" / "api.py")
+    shutil.copyfile(REPO_ROOT / "storage" / "kinds.py", root / "storage" / "kinds.py")
     (backends / "_base.py").write_text(
         implementation_source("class SharedDatabase:", shape, skip=frozenset({"server_version"})),
         encoding="utf-8",

@@ -26,6 +26,7 @@ import pytest
 
 from dualstore import provision
 from dualstore.provision import pgbin
+from dualstore.serverurl import ServerUrl
 from tests.adopting import adopt, inner_environ
 
 USER = "app"
@@ -92,7 +93,7 @@ class PgServer:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def leftover_schemas(self) -> list[str]:
-        return provision.list_schemas(self.url())
+        return provision.list_schemas(ServerUrl.parse(self.url()))
 
 
 @pytest.fixture

@@ -20,21 +20,22 @@ from pathlib import Path
 import pytest
 
 from dualstore import provision
+from dualstore.serverurl import ServerUrl
 from tests.adopting import adopt, isolate
 
 RUN_ID_RE = re.compile(r"dualstore: run (\d{8}T\d{6}_[0-9a-f]{4});")
 
 
 @pytest.fixture
-def own_db(pg_url: str) -> Iterator[str]:
+def own_db(pg_server_url: ServerUrl) -> Iterator[ServerUrl]:
     """A database of this test's own: concurrent runs on the same server reap their own
     database's leftovers, so they cannot take this test's planted ones first."""
     name = f"dualstore_test_{uuid.uuid4().hex[:8]}"
-    url = provision.create_database(pg_url, name)
+    url = provision.create_database(pg_server_url, name)
     try:
         yield url
     finally:
-        provision.drop_database(pg_url, name)
+        provision.drop_database(pg_server_url, name)
 
 
 @dataclass

@@ -27,19 +27,20 @@ import pytest
 
 from dualstore import provision
 from dualstore.runinfo import BackendUnavailable
+from dualstore.serverurl import ServerUrl
 
 pytest_plugins = ["pytester"]
 URL = os.environ["DRIVER_TEST_URL"]
 
 
 def test_1_uses_pytester_and_the_server(pytester):
-    assert provision.list_schemas(URL) is not None
+    assert provision.list_schemas(ServerUrl.parse(URL)) is not None
 
 
 def test_2_a_bad_option_is_still_told_apart():
-    url = provision.libpq_url(URL)
+    bogus = ServerUrl.parse(f"{ServerUrl.parse(URL).conninfo} load_balance_hosts=bogus")
     with pytest.raises(BackendUnavailable, match="load_balance_hosts"):
-        provision.wait_ready(f"{url} load_balance_hosts=bogus", timeout=30)
+        provision.wait_ready(bogus, timeout=30)
 
 
 def test_3_on_the_backend(db):

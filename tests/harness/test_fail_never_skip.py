@@ -14,6 +14,7 @@ import pytest
 from dualstore import provision
 
 if TYPE_CHECKING:
+    from dualstore.serverurl import ServerUrl
     from tests.harness.conftest import Inner
 
 UNAVAILABLE = 4  # pytest.ExitCode.USAGE_ERROR: the run could not start as asked
@@ -102,15 +103,16 @@ def test_unavailable_backend_is_reported_once(
 
 
 def test_role_without_create_privilege_stops_the_run_before_any_test(
-    inner: Inner, own_db: str
+    inner: Inner, own_db: ServerUrl
 ) -> None:
     """A role that may connect but not create schemas: without the probe schema it passed
     setup, and every test then errored on creating its worker's store."""
     inner.pytester.makepyfile(test_trace=TRACE_TEST)
-    database = urlsplit(own_db).path.lstrip("/")
+    database = urlsplit(own_db.secret).path.lstrip("/")
     with provision.login_role(own_db, may_create_schemas=False) as url:
-        role, password = urlsplit(url).username, urlsplit(url).password
-        result = inner.run("--backend", "postgres", "-n", "2", env={"DUALSTORE_POSTGRES_URL": url})
+        role, password = urlsplit(url.secret).username, urlsplit(url.secret).password
+        env = {"DUALSTORE_POSTGRES_URL": url.secret}
+        result = inner.run("--backend", "postgres", "-n", "2", env=env)
     assert_nothing_ran(inner, result)
     result.stderr.fnmatch_lines(
         [

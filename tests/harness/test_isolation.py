@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from dualstore import provision
 from dualstore.runinfo import STORE_NAME_RE
+from dualstore.serverurl import ServerUrl
 from tests.harness.conftest import run_id_of
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def test_xdist_workers_get_their_own_store_and_nothing_survives(inner: Inner, pg
             assert re.search(rf"dualstore_{run_id}_{worker}(\.db)?$", location), location
         assert len({loc for locs in by_worker.values() for loc in locs}) == 2
     # nothing any worker created survives the run
-    assert provision.list_schemas(pg_url, f"dualstore_{run_id}") == []
+    assert provision.list_schemas(ServerUrl.parse(pg_url), f"dualstore_{run_id}") == []
     sqlite_files = {row["location"] for row in seen if row["backend"] == "sqlite"}
     assert not any(Path(path).exists() for path in sqlite_files)
     assert not any(Path(path).parent.exists() for path in sqlite_files)
@@ -141,4 +142,4 @@ def test_workers_named_with_tx_ids_are_workers(inner: Inner, pg_url: str) -> Non
     assert locations["custom"] in (f"dualstore_{run_id}_custom", f"dualstore_{run_id}_custom.db")
     # An id outside [a-z0-9] still gives a store name the reaper recognises.
     assert STORE_NAME_RE.match(locations["Other-Node"].removesuffix(".db"))
-    assert provision.list_schemas(pg_url, f"dualstore_{run_id}") == []
+    assert provision.list_schemas(ServerUrl.parse(pg_url), f"dualstore_{run_id}") == []

@@ -12,6 +12,7 @@ from dualstore.options import KNOWN_BACKENDS, RUN_DIR, load, load_runs_dir
 from dualstore.provision import PROVISIONERS
 from dualstore.provision.pgerrors import classify
 from dualstore.runinfo import RUN_DIR_MOVED_BY
+from dualstore.serverurl import ServerUrl
 from dualstore.settings import HarnessConfig
 from tests.adopting import ADOPTED, adopt
 
@@ -60,9 +61,11 @@ def test_flag_beats_env_beats_ini(read: Reader) -> None:
         "DUALSTORE_POSTGRES_URL": "postgresql://env@h/db",
         "DUALSTORE_DB_READY_TIMEOUT": "7",
     }
-    assert read(ini=ini) == HarnessConfig(("sqlite",), True, "postgresql://ini@h/db", 5.0, None)
+    assert read(ini=ini) == HarnessConfig(
+        ("sqlite",), True, ServerUrl.parse("postgresql://ini@h/db"), 5.0, None
+    )
     assert read(ini=ini, env=env) == HarnessConfig(
-        ("postgres",), True, "postgresql://env@h/db", 7.0, None
+        ("postgres",), True, ServerUrl.parse("postgresql://env@h/db"), 7.0, None
     )
     flags = (
         "--backend",
@@ -73,7 +76,7 @@ def test_flag_beats_env_beats_ini(read: Reader) -> None:
         "9",
     )
     assert read(*flags, ini=ini, env=env) == HarnessConfig(
-        ("sqlite",), True, "postgresql://flag@h/db", 9.0, None
+        ("sqlite",), True, ServerUrl.parse("postgresql://flag@h/db"), 9.0, None
     )
 
 

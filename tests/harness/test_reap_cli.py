@@ -20,7 +20,7 @@ def reap(*args: str) -> subprocess.CompletedProcess[str]:
     ("argv", "message"),
     [
         ([], "no server: pass --url"),
-        (["--url", "sqlite:///x.db"], "reap works on a PostgreSQL URL"),
+        (["--url", "sqlite:///x.db"], "is not a PostgreSQL URL"),
         (["--url", "postgresql://u@h/db", "--older-than", "soon"], "expected a number"),
         (["--url", "postgresql://u@h/db", "--older-than", "-1"], "non-negative"),
         ([f"--url=postgresql://u:{SECRET}@h:notaport/db"], "--url: "),

@@ -19,13 +19,14 @@ from dualstore.runinfo import new_run_id, store_name
 from dualstore.tempdirs import RunTempDir
 
 if TYPE_CHECKING:
+    from dualstore.serverurl import ServerUrl
     from tests.harness.conftest import Inner
 
 AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
 
 
 @pytest.fixture
-def schemas(own_db: str) -> Iterator[dict[str, str]]:
+def schemas(own_db: ServerUrl) -> Iterator[dict[str, str]]:
     """Schemas as four kinds of runs leave them (each test gets fresh run ids):
     a crashed run (old, no lock), a live long run (old, lock held), a run that just
     started (young, lock not yet visible) and a schema that is not the harness's."""
@@ -43,20 +44,22 @@ def schemas(own_db: str) -> Iterator[dict[str, str]]:
         yield made
 
 
-def present(pg_url: str, names: dict[str, str]) -> set[str]:
+def present(pg_url: ServerUrl, names: dict[str, str]) -> set[str]:
     existing = set(provision.list_schemas(pg_url))
     return {kind for kind, schema in names.items() if schema in existing}
 
 
 def test_reap_drops_only_dead_runs_past_the_grace_period(
-    own_db: str, schemas: dict[str, str]
+    own_db: ServerUrl, schemas: dict[str, str]
 ) -> None:
     dropped = provision.reap(own_db, older_than=timedelta(minutes=5)).dropped
     assert sorted(dropped) == sorted([schemas["crashed"], schemas["crashed_too"]])
     assert present(own_db, schemas) == {"live", "young", "foreign"}
 
 
-def test_reap_without_grace_still_spares_live_runs(own_db: str, schemas: dict[str, str]) -> None:
+def test_reap_without_grace_still_spares_live_runs(
+    own_db: ServerUrl, schemas: dict[str, str]
+) -> None:
     dropped = provision.reap(own_db, older_than=timedelta(0)).dropped
     expected = [schemas["crashed"], schemas["crashed_too"], schemas["young"]]
     assert sorted(dropped) == sorted(expected)
@@ -64,10 +67,10 @@ def test_reap_without_grace_still_spares_live_runs(own_db: str, schemas: dict[st
 
 
 def test_next_run_reaps_a_crashed_run_and_spares_a_live_one(
-    inner: Inner, own_db: str, schemas: dict[str, str]
+    inner: Inner, own_db: ServerUrl, schemas: dict[str, str]
 ) -> None:
     inner.pytester.makepyfile(test_one="def test_one(db):\n    pass\n")
-    result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": own_db})
+    result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": own_db.secret})
     assert result.ret == 0, result.stdout.str()
     crashed = sorted([schemas["crashed"], schemas["crashed_too"]])
     result.stdout.fnmatch_lines(
@@ -97,7 +100,7 @@ def test_next_run_removes_a_crashed_runs_temp_dir(inner: Inner) -> None:
 
 
 def test_a_schema_the_role_may_not_drop_is_skipped_with_a_warning(
-    inner: Inner, own_db: str
+    inner: Inner, own_db: ServerUrl
 ) -> None:
     """A dead run's schema owned by another role ("must be owner of schema") used to stop
     every later run with exit 4; now the run reaps the rest and names the schema and its
@@ -105,13 +108,13 @@ def test_a_schema_the_role_may_not_drop_is_skipped_with_a_warning(
     crashed = new_run_id(AN_HOUR_AGO)
     foreign = store_name(crashed, "gw0")  # left by a run as the server's superuser
     provision.create_schema(own_db, foreign)
-    owner = urlsplit(own_db).username or "postgres"
+    owner = urlsplit(own_db.secret).username or "postgres"
     inner.pytester.makepyfile(test_one="def test_one(db):\n    pass\n")
     with provision.login_role(own_db, may_create_schemas=True) as url:
-        role = urlsplit(url).username
+        role = urlsplit(url.secret).username
         own = store_name(crashed, "gw1")  # the same dead run, as the run's own role
         provision.create_schema(url, own)
-        result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": url})
+        result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": url.secret})
         assert result.ret == 0, result.stdout.str() + result.stderr.str()
         result.assert_outcomes(passed=1)
         result.stdout.fnmatch_lines([f"*reaped 1 schema(s) of dead runs: {own}"])
@@ -128,7 +131,7 @@ def test_a_schema_the_role_may_not_drop_is_skipped_with_a_warning(
         again = store_name(new_run_id(AN_HOUR_AGO), "gw0")
         provision.create_schema(url, again)
         reaped = subprocess.run(
-            [str(Path(sys.executable).with_name("dualstore-reap")), "--url", url],
+            [str(Path(sys.executable).with_name("dualstore-reap")), "--url", url.secret],
             capture_output=True,
             text=True,
             timeout=60,

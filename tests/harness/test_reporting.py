@@ -13,6 +13,7 @@ import pytest
 from dualstore import provision
 
 if TYPE_CHECKING:
+    from dualstore.serverurl import ServerUrl
     from tests.harness.conftest import Inner
 
 OUTCOMES = """
@@ -77,20 +78,21 @@ def test_header_names_backend_version_and_source(inner: Inner, pg_url: str) -> N
 
 @pytest.mark.parametrize("icu", [True, False], ids=["icu", "libc"])
 def test_header_reports_the_collation_the_database_has(
-    inner: Inner, pg_url: str, icu: bool
+    inner: Inner, pg_server_url: ServerUrl, icu: bool
 ) -> None:
     """Text order differs between an ICU and a byte-order database: the header says which
     one this run got, read from the server (not from what was asked for)."""
     name = f"dualstore_test_coll_{'icu' if icu else 'libc'}_{os.getpid()}"
-    url = provision.create_database(pg_url, name, icu_locale="en-US" if icu else None, libc=not icu)
+    icu_locale = "en-US" if icu else None
+    url = provision.create_database(pg_server_url, name, icu_locale=icu_locale, libc=not icu)
     try:
         inner.pytester.makepyfile(test_one="def test_one(db):\n    pass\n")
-        result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": url})
+        result = inner.run("--backend", "postgres", env={"DUALSTORE_POSTGRES_URL": url.secret})
         assert result.ret == 0, result.stdout.str()
         expected = "collation ICU en-US" if icu else "collation libc *"
         result.stdout.fnmatch_lines([f"dualstore: postgres: PostgreSQL *, URL *, {expected}, *"])
     finally:
-        provision.drop_database(pg_url, name)
+        provision.drop_database(pg_server_url, name)
 
 
 PASSWORD_CHECK = """

@@ -23,7 +23,7 @@ from dualstore.runinfo import RUN_INFO
 def test_on_the_throwaway_server(request, db, backend, n):
     db.create_workspace(f"w{n}", WriteContext.system())
     record(worker=request.config.stash[RUN_INFO].worker_id, source=backend.info.source,
-           target=backend.info.target)
+           target=backend.info.server.secret)
 """
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from dualstore import provision
 from dualstore.runinfo import BackendUnavailable
+from dualstore.serverurl import ServerUrl
 
 if TYPE_CHECKING:
     from tests.harness.conftest import Inner
@@ -52,11 +53,13 @@ def test_an_invalid_url_stops_the_run_at_once_naming_the_url(
     assert time.monotonic() - started < 30  # a retry loop would wait for the 60 s
 
 
-def test_an_option_libpq_checks_only_when_connecting_is_not_retried(pg_url: str) -> None:
-    conninfo = provision.libpq_url(pg_url)
+def test_an_option_libpq_checks_only_when_connecting_is_not_retried(
+    pg_server_url: ServerUrl,
+) -> None:
+    bogus = ServerUrl.parse(f"{pg_server_url.conninfo} load_balance_hosts=bogus")
     started = time.monotonic()
     with pytest.raises(BackendUnavailable) as refused:
-        provision.wait_ready(f"{conninfo} load_balance_hosts=bogus", timeout=60)
+        provision.wait_ready(bogus, timeout=60)
     assert time.monotonic() - started < 30
     assert "the URL " in refused.value.cause
     assert (
@@ -68,7 +71,7 @@ def test_an_option_libpq_checks_only_when_connecting_is_not_retried(pg_url: str)
 
 def hint_of(url: str) -> str:
     with pytest.raises(BackendUnavailable) as refused:
-        provision.wait_ready(url, timeout=0.3)
+        provision.wait_ready(ServerUrl.parse(url), timeout=0.3)
     assert "did not answer `SELECT 1`" in refused.value.cause
     return refused.value.fix
 

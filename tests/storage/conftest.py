@@ -28,6 +28,6 @@ def empty_store(backend: BackendUnderTest, tmp_path: Path) -> Iterator[EmptyStor
     # Named after the worker's own schema, so a leftover is reaped with it.
     schema = f"{backend.location}_t{new_id()[:8]}"
     try:
-        yield EmptyStore(backend.info.target, schema)
+        yield EmptyStore(backend.info.server.secret, schema)
     finally:
-        provision.drop_schema(backend.info.target, schema)
+        provision.drop_schema(backend.info.server, schema)

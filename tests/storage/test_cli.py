@@ -16,6 +16,7 @@ import pytest
 
 import storage
 from dualstore import provision
+from dualstore.serverurl import ServerUrl
 from storage.cli import COMMANDS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -49,7 +50,7 @@ def _exists(store: Store) -> bool:
     url, schema = store
     if schema is None:
         return Path(storage.parse_url(url).path or "").exists()
-    return provision.list_schemas(url, prefix=schema) == [schema]
+    return provision.list_schemas(ServerUrl.parse(url), prefix=schema) == [schema]
 
 
 def _one_error_line(done: subprocess.CompletedProcess[str], command: str) -> str:

@@ -58,7 +58,7 @@ def _second_connection(backend: BackendUnderTest, *, busy_timeout: float) -> Dat
     """Another connection to the worker's store, with short lock waits."""
     if backend.has(Capability.SERVER):
         return storage.connect(
-            backend.info.target,
+            backend.info.server.secret,
             schema=backend.location,
             busy_timeout=busy_timeout,
             statement_timeout=LONG_STATEMENT_TIMEOUT,

@@ -14,6 +14,7 @@ import pytest
 import storage
 from dualstore import provision
 from dualstore.isolation import BackendUnderTest
+from dualstore.serverurl import ServerUrl
 from storage.api import Capability
 from storage.cli import main
 from storage.errors import (
@@ -88,14 +89,14 @@ def test_create_false_refuses_a_missing_postgres_schema(
     with pytest.raises(StoreNotFound, match=f"schema '{schema}' does not exist") as refused:
         storage.connect(url, schema=schema, create=False)
     assert not refused.value.retryable
-    assert provision.list_schemas(url, prefix=schema) == []
-    provision.create_schema(url, schema)
+    assert provision.list_schemas(ServerUrl.parse(url), prefix=schema) == []
+    provision.create_schema(ServerUrl.parse(url), schema)
     storage.connect(url, schema=schema, create=False).close()
 
 
 @pytest.mark.requires(Capability.SERVER)
 def test_a_missing_postgres_database_is_store_not_found(backend: BackendUnderTest) -> None:
-    parts = urlsplit(backend.info.target)
+    parts = urlsplit(backend.info.server.secret)
     url = urlunsplit(parts._replace(path="/dualstore_no_such_database"))
     with pytest.raises(StoreNotFound, match="dualstore_no_such_database") as refused:
         storage.connect(url)
@@ -180,7 +181,7 @@ def test_import_and_sqlite_work_without_psycopg(tmp_path: Path) -> None:
 def test_refused_login_is_typed_and_not_retried(
     backend: BackendUnderTest, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    parts = urlsplit(backend.info.target)
+    parts = urlsplit(backend.info.server.secret)
     url = urlunsplit(parts._replace(netloc=f"no_such_role:pa55word@{parts.hostname}:{parts.port}"))
     with pytest.raises(LoginRefused) as refused:
         storage.connect(url)

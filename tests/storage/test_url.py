@@ -318,8 +318,7 @@ def test_urls_are_accepted_and_redacted_without_psycopg() -> None:
 
 @pytest.mark.requires(Capability.SERVER)
 def test_keyword_value_form_connects(backend: BackendUnderTest) -> None:
-    conninfo = parse_url(backend.info.target).conninfo
-    assert conninfo is not None
+    conninfo = backend.info.server.conninfo
     keywords = " ".join(f"{key}='{value}'" for key, value in _libpq.parse(conninfo).items())
     db = storage.connect(keywords)
     try:

@@ -16,11 +16,21 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from storage.api import Backend, Capability
 from storage.backends._sql_per_backend import PER_BACKEND_SQL
+from storage.errors import StorageError
 from storage.url import DatabaseUrl
 
 Row = dict[str, Any]
 Params = Mapping[str, Any]
 ConnT = TypeVar("ConnT")
+
+
+class ScriptFailed(Exception):
+    """A statement of a script (`Driver.run_script`) failed: which one, and why."""
+
+    def __init__(self, index: int | None, cause: StorageError) -> None:
+        super().__init__(index, cause)
+        self.index = index  # 0-based, in the statements as given; None: not known
+        self.cause = cause
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +101,16 @@ class Driver(ABC, Generic[ConnT]):
     @abstractmethod
     def run_many(self, conn: ConnT, sql: str, params: Sequence[Params]) -> None:
         """Execute one statement once per parameter set."""
+
+    def run_script(self, conn: ConnT, statements: Sequence[str]) -> None:
+        """Execute parameterless statements (a migration file's) in order, inside the
+        caller's transaction; a failure raises `ScriptFailed` naming the statement. One
+        statement per call here; a backend that can send them in one round trip does."""
+        for index, statement in enumerate(statements):
+            try:
+                self.run(conn, statement)
+            except StorageError as exc:
+                raise ScriptFailed(index, exc) from exc
 
     @abstractmethod
     def discard(self, conn: ConnT) -> None:

@@ -12,8 +12,9 @@ from datetime import datetime
 from storage.api import MigrationStatus
 from storage.backends import _sql
 from storage.backends._core import CoreDatabase
+from storage.backends._driver import ScriptFailed
 from storage.backends._values import parse_timestamp, timestamp
-from storage.errors import MigrationError, StorageError, ValidationError
+from storage.errors import MigrationError, ValidationError
 from storage.migrations.files import Migration, load_migrations
 
 
@@ -23,8 +24,10 @@ class MigrationsMixin(CoreDatabase):
     def _known_migrations(self) -> list[Migration]:
         return load_migrations(self._migrations_dir)
 
-    def _applied(self) -> dict[int, datetime]:
-        if _sql.VERSION_TABLE_NAME not in self._driver.table_names(self._conn()):
+    def _applied(self, *, ledger_exists: bool = False) -> dict[int, datetime]:
+        if not ledger_exists and _sql.VERSION_TABLE_NAME not in self._driver.table_names(
+            self._conn()
+        ):
             return {}
         rows = self._rows(_sql.SELECT_APPLIED_MIGRATIONS)
         return {int(r["version"]): parse_timestamp(r["applied_at"]) for r in rows}
@@ -40,33 +43,44 @@ class MigrationsMixin(CoreDatabase):
         return [MigrationStatus(m.version, m.name, applied.get(m.version)) for m in known]
 
     def run_migrations(self, target: int | None = None) -> list[int]:
+        """Every pending file up to `target`, in one transaction with a savepoint per file.
+        A file that fails is rolled back to its savepoint and the files before it are
+        committed, as if each had had a transaction of its own (one commit, not one per
+        file: a fresh store's setup is mostly this). The migrations lock is held from the
+        first read of the ledger, so a concurrent runner applies none of them twice."""
         known = self._known_migrations()
         goal = len(known) if target is None else self._check_target(target, len(known))
+        done: list[int] = []
+        failure: MigrationError | None = None
         with self._writing():
             self._driver.prepare_schema(self._conn())
             self._affected(_sql.CREATE_VERSION_TABLE)
-            newest = max(self._applied(), default=0)
-        if newest > len(known):
-            raise MigrationError(
-                f"the database is at version {newest}, newer than the {len(known)} "
-                "migrations this code knows: upgrade the code, not the database"
-            )
-        done: list[int] = []
-        for migration in known[:goal]:
-            with self._writing():
-                self._lock_versions()
-                if migration.version in self._applied():
-                    continue  # applied meanwhile by a concurrent runner
-                self._execute(migration, down=False)
-                self._affected(
-                    _sql.INSERT_MIGRATION,
-                    {
-                        "version": migration.version,
-                        "name": migration.name,
-                        "applied_at": timestamp(self._now(), "now"),
-                    },
+            self._lock_versions()
+            applied = self._applied(ledger_exists=True)
+            newest = max(applied, default=0)
+            if newest > len(known):
+                raise MigrationError(
+                    f"the database is at version {newest}, newer than the {len(known)} "
+                    "migrations this code knows: upgrade the code, not the database"
                 )
-            done.append(migration.version)
+            for migration in (m for m in known[:goal] if m.version not in applied):
+                try:
+                    with self._writing():  # a savepoint: a failing file undoes only itself
+                        self._execute(migration, down=False)
+                        self._affected(
+                            _sql.INSERT_MIGRATION,
+                            {
+                                "version": migration.version,
+                                "name": migration.name,
+                                "applied_at": timestamp(self._now(), "now"),
+                            },
+                        )
+                except MigrationError as exc:
+                    failure = exc
+                    break
+                done.append(migration.version)
+        if failure is not None:
+            raise failure
         return done
 
     def migrate_down(self, target: int = 0) -> list[int]:
@@ -95,14 +109,15 @@ class MigrationsMixin(CoreDatabase):
 
     def _execute(self, migration: Migration, *, down: bool) -> None:
         path = migration.down_path if down else migration.up_path
-        for number, statement in enumerate(migration.statements(down=down), start=1):
-            try:
-                self._affected(statement)
-            except StorageError as exc:
-                raise MigrationError(
-                    f"migration {path.name} failed at statement {number} "
-                    f"({' '.join(statement.split())}): {exc}"
-                ) from exc
+        statements = list(migration.statements(down=down))
+        try:
+            self._driver.run_script(self._conn(), statements)
+        except ScriptFailed as failed:
+            where = "failed"
+            if failed.index is not None:
+                statement = " ".join(statements[failed.index].split())
+                where = f"failed at statement {failed.index + 1} ({statement})"
+            raise MigrationError(f"migration {path.name} {where}: {failed.cause}") from failed.cause
 
     @staticmethod
     def _check_target(target: object, highest: int) -> int:

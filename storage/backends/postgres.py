@@ -31,7 +31,7 @@ from psycopg_pool import ConnectionPool
 from storage.api import Backend, Capability
 from storage.backends import _sql
 from storage.backends._base import SqlDatabase
-from storage.backends._driver import Driver, Params, Row, Settings
+from storage.backends._driver import Driver, Params, Row, ScriptFailed, Settings
 from storage.backends.pgrefusals import Refusal, refusal
 from storage.errors import (
     Conflict,
@@ -55,6 +55,8 @@ _ON_DELETE = {
     "n": "set null",
     "d": "set default",
 }
+#: the savepoint a script (`PostgresDriver.run_script`) rolls back to when it fails
+_SCRIPT_SAVEPOINT = "storage_script"
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -258,6 +260,24 @@ class PostgresDriver(Driver[Connection]):
                 cursor.executemany(pyformat(sql), params)
         except psycopg.Error as exc:
             raise map_error(exc, self.url) from exc
+
+    def run_script(self, conn: Connection, statements: Sequence[str]) -> None:
+        """The statements in one round trip (one simple query: a migration file's DDL
+        costs about half as much so). A savepoint goes first, in the same query; when the
+        script fails, the transaction rolls back to it and the statements run one at a time,
+        which names the failing one. (The statements are `split_statements`': no
+        comments, no trailing ';'.)"""
+        if len(statements) < 2:
+            super().run_script(conn, statements)
+            return
+        try:
+            self.run(conn, ";\n".join((f"SAVEPOINT {_SCRIPT_SAVEPOINT}", *statements)))
+        except Unavailable:
+            raise  # the connection is gone: nothing to roll back to
+        except StorageError as exc:
+            self.run(conn, f"ROLLBACK TO SAVEPOINT {_SCRIPT_SAVEPOINT}")
+            super().run_script(conn, statements)
+            raise ScriptFailed(None, exc) from exc  # (one at a time, they all passed)
 
     def discard(self, conn: Connection) -> None:
         conn.close()  # a closed connection is dropped by the pool when it comes back

@@ -32,7 +32,7 @@ from typing import Any, Final
 
 import pytest
 
-from dualstore import hookspecs, options, reporting, shards
+from dualstore import hookspecs, options, reporting, shards, workers
 from dualstore.isolation import gone_in
 from dualstore.project import BACKEND_FIXTURE, COMMITS_MARKER, REQUIRES_MARKER, Project
 from dualstore.provision import PROVISIONERS, pgbin
@@ -209,6 +209,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _teardown(harness)
 
 
+@pytest.hookimpl(optionalhook=True)  # (xdist's hook: a run without xdist has none)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """`-n auto`: as many workers as the selected tests' recorded seconds pay for."""
+    try:
+        backends = options.load(config).backends
+    except pytest.UsageError:
+        return None  # (pytest_configure reports it)
+    return workers.auto_workers(config, backends)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist controller: hand each worker the run id and the provisioned backends."""
@@ -226,7 +236,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         return []
     shard = shards.shard_of(config)
     split = [f"dualstore: shard {shard} of the selected tests (pytest-split)"] if shard else []
-    return [*reporting.header_lines(harness.run, harness.notes), *split]
+    decided = config.stash.get(workers.DECISION, None)
+    chosen = [f"dualstore: {decided}"] if decided else []
+    return [*reporting.header_lines(harness.run, harness.notes), *split, *chosen]
 
 
 # --------------------------------------------------------------------------- collection

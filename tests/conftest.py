@@ -12,6 +12,7 @@ import pytest
 from dualstore import provision
 from dualstore.runinfo import RUN_INFO
 from dualstore.serverurl import ServerUrl
+from dualstore.workers import usable_cpus
 from tests.adopting import UNUSED_PLUGINS
 
 
@@ -45,12 +46,6 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     return usable_cpus() + 1
-
-
-def usable_cpus() -> int:
-    """The CPUs this process may run on (all of them where the OS cannot say, e.g. macOS)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 @pytest.fixture

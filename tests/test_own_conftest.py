@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dualstore.workers import usable_cpus
 from tests.adopting import inner_environ
-from tests.conftest import usable_cpus
 
 ROOT = Path(__file__).resolve().parents[1]
 #: a quick test of tests/ (which loads tests/conftest.py), and one on the backend the runs

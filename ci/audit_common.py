@@ -93,10 +93,11 @@ def iter_python_files(root: Path) -> Iterator[Path]:
                 yield Path(dirpath) / name
 
 
-def parse_python(path: Path) -> ast.Module | SyntaxError:
-    """The module's AST, or the reason it has none (reported, never raised)."""
+def parse_source(source: bytes, filename: str) -> ast.Module | SyntaxError:
+    """A module's AST from its file's bytes, or the reason it has none (reported, never
+    raised)."""
     try:
-        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        return ast.parse(source.decode("utf-8"), filename=filename)
     except SyntaxError as exc:
         return exc
     except (UnicodeDecodeError, ValueError) as exc:  # not UTF-8, or NUL bytes

@@ -12,15 +12,17 @@ its way without any exemption list.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from ci.audit_common import (
+    Finding,
     Report,
     docstring_nodes,
     iter_python_files,
     literal_text,
     looks_like_sql,
-    parse_python,
+    parse_source,
     relpath,
 )
 
@@ -110,16 +112,20 @@ def _check_sql_outside_storage(tree: ast.Module, path: str, report: Report) -> N
 
 def check_python_files(root: Path, report: Report) -> None:
     for file in iter_python_files(root):
-        path = relpath(root, file)
-        tree = parse_python(file)
         report.count("python files")
-        if isinstance(tree, SyntaxError):
-            report.add(
-                path,
-                tree.lineno or 1,
-                "DB001",
-                f"cannot audit this file: it does not parse ({tree.msg})",
-            )
-            continue
+        report.findings.extend(file_findings(relpath(root, file), file.read_bytes()))
+
+
+@functools.lru_cache(maxsize=4096)
+def file_findings(path: str, source: bytes) -> tuple[Finding, ...]:
+    """DB001 and DB002 of one file, once per content: an audit reads about 180 files, and
+    the tests audit copies of the tree that differ in one planted file."""
+    report = Report()
+    tree = parse_source(source, path)
+    if isinstance(tree, SyntaxError):
+        message = f"cannot audit this file: it does not parse ({tree.msg})"
+        report.add(path, tree.lineno or 1, "DB001", message)
+    else:
         _check_driver_imports(tree, path, report)
         _check_sql_outside_storage(tree, path, report)
+    return tuple(report.findings)

@@ -16,6 +16,7 @@ listed in the audit's summary so every exception stays visible.
 from __future__ import annotations
 
 import ast
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -26,12 +27,13 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from ci.audit_common import (
+    Finding,
     Report,
     docstring_nodes,
     iter_python_files,
     joined_str_text,
     looks_like_sql,
-    parse_python,
+    parse_source,
     relpath,
 )
 from ci.audit_sql_constructs import non_portable_constructs
@@ -223,16 +225,26 @@ def collect_python_sql(root: Path, report: Report) -> list[SqlText]:
     texts: list[SqlText] = []
     storage = root / "storage"
     for file in iter_python_files(storage) if storage.is_dir() else ():
-        path = relpath(root, file)
-        tree = parse_python(file)
-        if isinstance(tree, SyntaxError):
-            continue  # a file that does not parse is already reported by DB001
-        declared = _per_backend_texts(tree, path, report)
-        texts.extend(declared.values())
-        for node, text in _string_nodes(tree):
-            if id(node) not in declared and looks_like_sql(text):
-                texts.append(SqlText(path, node.lineno, text))
+        found, findings = _sql_of_file(relpath(root, file), file.read_bytes())
+        texts.extend(found)
+        report.findings.extend(findings)
     return texts
+
+
+@functools.lru_cache(maxsize=4096)
+def _sql_of_file(path: str, source: bytes) -> tuple[tuple[SqlText, ...], tuple[Finding, ...]]:
+    """The SQL texts of one file and the findings about its declarations, once per content
+    (see `audit_python_rules.file_findings`)."""
+    tree = parse_source(source, path)
+    if isinstance(tree, SyntaxError):
+        return (), ()  # a file that does not parse is already reported by DB001
+    report = Report()
+    declared = _per_backend_texts(tree, path, report)
+    texts = list(declared.values())
+    for node, text in _string_nodes(tree):
+        if id(node) not in declared and looks_like_sql(text):
+            texts.append(SqlText(path, node.lineno, text))
+    return tuple(texts), tuple(report.findings)
 
 
 # ----------------------------------------------------------------------------- DB004
@@ -259,13 +271,20 @@ def _command_line(text: SqlText, command: exp.Command) -> int:
     return _line_of(text, match.start()) if match else text.line
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(sql: str, dialect: str) -> list[exp.Expr | None]:
+    """sqlglot's reading of `sql`, once per text that parses (the audits of planted trees
+    read the same texts again and again)."""
+    return sqlglot.parse(sql, read=dialect)
+
+
 def check_parses(text: SqlText, report: Report) -> None:
     backends = [text.backend] if text.backend else list(DIALECTS)
     sql = parseable_form(text.text)
     for backend in backends:
         dialect = DIALECTS[backend]
         try:
-            statements = sqlglot.parse(sql, read=dialect)
+            statements = _parsed(sql, dialect)
         except ParseError as exc:
             error = exc.errors[0] if exc.errors else {}
             line = text.line + int(error.get("line") or 1) - 1

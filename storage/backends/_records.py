@@ -38,9 +38,15 @@ def provenance_params(ctx: WriteContext, edit_event_id: str) -> dict[str, str | 
     }
 
 
+#: stored value -> member: a dict lookup, where `ActorKind(value)` goes through the enum
+#: machinery for every row a list reads (an unknown value still raises `ValueError`)
+_ACTOR_KINDS = {kind.value: kind for kind in ActorKind}
+
+
 def _provenance(row: Row) -> Provenance:
+    stored = row["actor_kind"]
     return Provenance(
-        actor_kind=ActorKind(row["actor_kind"]),
+        actor_kind=_ACTOR_KINDS.get(stored) or ActorKind(stored),
         actor_id=row["actor_id"],
         job_id=row["job_id"],
         workflow_id=row["workflow_id"],

@@ -254,9 +254,14 @@ def optional_json_text(value: object, what: str) -> str | None:
 
 
 def parse_json(stored: str) -> dict[str, Any]:
-    loaded = json.loads(stored)
+    if stored == "{}":  # most metadata: a new dict without the parser (lists read many)
+        return {}
+    loaded = _decode(stored)
     assert isinstance(loaded, dict)
     return loaded
+
+
+_decode = json.JSONDecoder().decode  # what json.loads calls, without its per-call checks
 
 
 def parse_optional_json(stored: str | None) -> dict[str, Any] | None:

@@ -166,10 +166,10 @@ class ContentMixin(IndexesMixin):
             **provenance,
         }
         with self._writing(savepoint=False):
-            self._require(_sql.SELECT_WORKSPACE, params["workspace_id"], "workspace")
             params["now"] = timestamp(self._now(), "now")
             row = self._one(_sql.INSERT_DOCUMENT, params)
-            if row is None:
+            if row is None:  # no such workspace, or the id is taken: say which
+                self._require(_sql.SELECT_WORKSPACE, params["workspace_id"], "workspace")
                 raise Conflict(f"a document with id {params['id']!r} already exists")
             self._bump_counters(row["workspace_id"], CounterDelta(documents=1))
         return _records.document(row)

@@ -66,11 +66,13 @@ SELECT_WORKSPACE: Final = f"SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id 
 DELETE_WORKSPACE: Final = "DELETE FROM workspaces WHERE id = :id"
 
 # --------------------------------------------------------------------------- documents
-#: (like INSERT_WORKSPACE and INSERT_BLOCK: no row back for a taken id; the caller says so)
+#: (like INSERT_WORKSPACE and INSERT_BLOCK: no row back for a taken id; the caller says
+#: so) The workspace is checked by the same statement: no row back either when it does not
+#: exist. (SQLite needs the WHERE before an upsert clause on INSERT ... SELECT.)
 INSERT_DOCUMENT: Final = (
-    f"INSERT INTO documents ({DOCUMENT_COLUMNS}) VALUES "
-    f"(:id, :workspace_id, :title, :now, :now, {_PROVENANCE_PARAMS}) "
-    f"ON CONFLICT DO NOTHING RETURNING {DOCUMENT_COLUMNS}"
+    f"INSERT INTO documents ({DOCUMENT_COLUMNS}) "
+    f"SELECT :id, w.id, :title, :now, :now, {_PROVENANCE_PARAMS} FROM workspaces w "
+    f"WHERE w.id = :workspace_id ON CONFLICT DO NOTHING RETURNING {DOCUMENT_COLUMNS}"
 )
 SELECT_DOCUMENTS: Final = (
     f"SELECT {DOCUMENT_COLUMNS} FROM documents WHERE workspace_id = :workspace_id"

@@ -23,6 +23,8 @@ The package, by job:
     repro        run.json, replays, the reproduce lines (commands.py builds them;
                  environment.py records what a replay needs)
     shards       pytest-split shards, independent of the seed
+    workers      how many xdist workers `-n auto` starts: from the recorded durations
+    serverurl    ServerUrl: the PostgreSQL URL parsed once, printed redacted
     outage, tempdirs, flakehunt, reap: outages, temp dirs, tools
     errors       the harness's own exceptions
 """

@@ -1,13 +1,13 @@
 """`-n auto` in a project that opted in starts as many workers as the selected tests'
-recorded seconds pay for (dualstore/workers.py), not one per core."""
+recorded seconds pay for (dualstore/workers.py), not one per core. The choice is checked
+in-process on parsed configurations; two inner runs prove that xdist follows it."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
-import pytest
-
+from dualstore import workers
 from dualstore.workers import SECONDS_PER_WORKER, usable_cpus
 
 if TYPE_CHECKING:
@@ -22,14 +22,48 @@ def test_a(db, n):
 """
 
 
-def record(inner: Inner, seconds: dict[str, float]) -> None:
-    """A `.test_durations` (pytest-split's) for the project's tests, per backend."""
-    durations = {
-        f"test_work.py::test_a[{backend}-{n}]": each
+def record(inner: Inner, seconds: dict[str, float], module: str = "test_work.py") -> None:
+    """A `.test_durations` (pytest-split's) for three tests of `module`, per backend."""
+    path = inner.pytester.path / ".test_durations"
+    durations = json.loads(path.read_text()) if path.exists() else {}
+    durations |= {
+        f"{module}::test_a[{backend}-{n}]": each
         for backend, each in seconds.items()
         for n in range(3)
     }
-    (inner.pytester.path / ".test_durations").write_text(json.dumps(durations))
+    path.write_text(json.dumps(durations))
+
+
+def chosen(inner: Inner, *args: str, backends: tuple[str, ...] = ("sqlite",)) -> int | None:
+    inner.monkeypatch.delenv(workers.AUTO_ENV, raising=False)
+    return workers.auto_workers(inner.pytester.parseconfig(*args), backends)
+
+
+def share(seconds: float) -> int:
+    """What the rule gives for `seconds` of work on this machine."""
+    count = min(usable_cpus(), int(seconds // SECONDS_PER_WORKER))
+    return count if count >= 2 else 0
+
+
+def test_the_count_follows_the_recorded_seconds_of_what_is_selected(inner: Inner) -> None:
+    record(inner, {"sqlite": 0.2, "postgres": 100.0})
+    record(inner, {"sqlite": 2 * SECONDS_PER_WORKER, "postgres": 0.1}, module="sub/test_more.py")
+    # little work: in one process; the PostgreSQL tests' long durations do not count
+    assert chosen(inner, "test_work.py") == 0
+    assert chosen(inner, "test_work.py", backends=("postgres",)) == share(300.0)
+    # a directory, a module and a node id select their own tests
+    assert chosen(inner, "sub") == share(6 * SECONDS_PER_WORKER)
+    assert chosen(inner, "sub/test_more.py::test_a") == share(6 * SECONDS_PER_WORKER)
+    assert chosen(inner) == share(6 * SECONDS_PER_WORKER + 0.6)  # no path: everything
+
+
+def test_xdist_decides_without_a_record_or_where_told(inner: Inner) -> None:
+    assert chosen(inner) is None  # no durations file
+    record(inner, {"sqlite": 0.1, "postgres": 0.1})
+    assert chosen(inner, "test_other.py") is None  # none of the selected tests recorded
+    inner.monkeypatch.setenv(workers.AUTO_ENV, "3")
+    config = inner.pytester.parseconfig()
+    assert workers.auto_workers(config, ("sqlite",)) is None
 
 
 def test_a_run_of_little_work_runs_in_process(inner: Inner) -> None:
@@ -42,37 +76,12 @@ def test_a_run_of_little_work_runs_in_process(inner: Inner) -> None:
     result.assert_outcomes(passed=3)
 
 
-def test_enough_work_starts_a_worker_per_share_up_to_the_cpus(inner: Inner) -> None:
+def test_enough_work_starts_the_workers_it_pays_for(inner: Inner) -> None:
     inner.pytester.makepyfile(test_work=TESTS)
     record(inner, {"sqlite": SECONDS_PER_WORKER, "postgres": 0.1})
-    expected = min(usable_cpus(), 3)
-    expected = expected if expected >= 2 else 0
+    expected = share(3 * SECONDS_PER_WORKER)
     result = inner.run("--backend", "sqlite", "-n", "auto")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
     result.stdout.fnmatch_lines([f"dualstore: -n auto: {expected} workers for 9.0 s *"])
     if expected:
         result.stdout.fnmatch_lines([f"created: {expected}/{expected} workers"])
-
-
-def test_only_the_selected_backends_tests_count(inner: Inner) -> None:
-    """The PostgreSQL tests' long durations do not start workers for a SQLite run."""
-    inner.pytester.makepyfile(test_work=TESTS)
-    record(inner, {"sqlite": 0.1, "postgres": 100.0})
-    result = inner.run("--backend", "sqlite", "-n", "auto")
-    assert result.ret == 0, result.stdout.str() + result.stderr.str()
-    result.stdout.fnmatch_lines(["dualstore: -n auto: 0 workers for 0.3 s *"])
-
-
-@pytest.mark.parametrize("durations", [True, False], ids=["recorded", "no-durations-file"])
-def test_xdist_decides_where_told_or_where_nothing_is_recorded(
-    inner: Inner, durations: bool
-) -> None:
-    inner.pytester.makepyfile(test_work=TESTS)
-    if durations:
-        record(inner, {"sqlite": 0.1, "postgres": 0.1})
-    env = {"PYTEST_XDIST_AUTO_NUM_WORKERS": "2"} if durations else {}
-    result = inner.run("--backend", "sqlite", "-n", "auto", env=env)
-    assert result.ret == 0, result.stdout.str() + result.stderr.str()
-    assert "-n auto:" not in result.stdout.str()
-    workers = 2 if durations else usable_cpus()
-    result.stdout.fnmatch_lines([f"created: {workers}/{workers} workers"])

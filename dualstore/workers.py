@@ -7,8 +7,10 @@ So `-n auto` in a project that opted in asks the recorded durations (pytest-spli
 `.test_durations`, which `--durations-path` moves) how many seconds of tests the run
 selected, and starts one worker per `SECONDS_PER_WORKER` of them, at most one per usable
 CPU; fewer than two means none (a single worker only adds its start). Measured on
-2 CPUs: this repo's SQLite suites (about 6 s of tests) ran 1.09x faster with 2 workers,
-its PostgreSQL suites (about 12 s) 1.40x, and one test module of a second slower.
+2 CPUs (`nox -s bench`, and whole runs in turns): this repo's PostgreSQL suites (about
+12 s of tests) ran 1.37-1.40x faster with 2 workers; its SQLite suites (about 6 s) between
+0.79x and 1.09x, so they stay in one process; a run of one module was slower by the
+workers' whole start.
 
 Where there is nothing to go by (no durations file, or none of the selected tests in
 it) xdist's own choice stands, and `PYTEST_XDIST_AUTO_NUM_WORKERS` always wins.
@@ -26,7 +28,7 @@ import pytest
 from dualstore.provision import PROVISIONERS
 
 #: seconds of recorded test time that pay for one more worker's start
-SECONDS_PER_WORKER: Final = 3.0
+SECONDS_PER_WORKER: Final = 4.0
 #: the variable with which a user (or CI) fixes `-n auto`'s count, as xdist reads it
 AUTO_ENV: Final = "PYTEST_XDIST_AUTO_NUM_WORKERS"
 #: the decision, as the header prints it (set when `auto_workers` decided)

@@ -68,50 +68,12 @@ if TYPE_CHECKING:
         new_id,
     )
 
-#: what `storage.api` exports through this package; loaded on first use, so that
-#: `import storage.url` (what the test harness reads URLs with) loads no domain records
-_API_NAMES = frozenset(
-    {
-        "ActorKind",
-        "AiJob",
-        "Backend",
-        "Block",
-        "BlockUpdate",
-        "Canvas",
-        "CanvasEdge",
-        "CanvasGraph",
-        "CanvasNode",
-        "Capability",
-        "Database",
-        "Document",
-        "IndexRebuildReport",
-        "JobFilter",
-        "JobState",
-        "JsonObject",
-        "MigrationStatus",
-        "NewAiJob",
-        "NewBlock",
-        "NewCanvasEdge",
-        "NewCanvasNode",
-        "NodeExecution",
-        "NodeStatus",
-        "Provenance",
-        "PruneReport",
-        "SearchHit",
-        "Transaction",
-        "WorkflowRun",
-        "WorkflowStatus",
-        "Workspace",
-        "WorkspaceCounters",
-        "WriteContext",
-        "new_id",
-    }
-)
-
-
 def __getattr__(name: str) -> Any:
-    if name in _API_NAMES:
-        from storage import api  # noqa: PLC0415 - see _API_NAMES
+    """The API's names (every name of `__all__` not defined here) load `storage.api` on
+    first use, so that `import storage.url` (what the test harness reads URLs with) loads
+    no domain records."""
+    if name in __all__:
+        from storage import api  # noqa: PLC0415 - on first use, see above
 
         return getattr(api, name)
     raise AttributeError(f"module 'storage' has no attribute {name!r}")

@@ -68,8 +68,9 @@ class Store:
 
     def scrubbed(self, exc: BaseException) -> str:
         """A driver error's message on one line, without the server URL's secrets."""
-        text = " ".join(str(exc).split())
-        return text if self.server is None else self.server.scrubbed(exc)
+        if self.server is not None:
+            return self.server.scrubbed(exc)
+        return " ".join(str(exc).split())
 
     def connect(self) -> Any:
         """A new raw DB-API connection to this store (sqlite3, or psycopg with the

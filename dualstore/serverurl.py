@@ -44,15 +44,17 @@ class ServerUrl:
 
     @classmethod
     def parse(cls, text: str) -> ServerUrl:
-        """`text` parsed; a malformed URL, or one of another backend, is a
-        `ValidationError` whose message shows no secret."""
+        """`text` parsed (without the blanks around it: a value read from a file or an
+        environment variable often ends in a newline); a malformed URL, or one of another
+        backend, is a `ValidationError` whose message shows no secret."""
+        text = text.strip()
         parsed = parse_url(text)
         if parsed.conninfo is None:  # a sqlite:// URL: not something libpq would take
             raise ValidationError(
                 f"{parsed.redacted!r} is not a PostgreSQL URL; expected "
                 "postgresql://user:password@host:port/dbname or 'host=... dbname=...'"
             )
-        return cls(parsed, text.strip())
+        return cls(parsed, text)
 
     @property
     def redacted(self) -> str:

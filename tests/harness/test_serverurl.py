@@ -33,6 +33,16 @@ def test_the_secret_is_there_when_asked_for_by_name() -> None:
     assert url.scrub(f"FATAL: password {SECRET} refused") == "FATAL: password *** refused"
 
 
+@pytest.mark.parametrize("around", [" ", "\n", "\t \n"])
+def test_the_blanks_around_a_url_are_not_part_of_it(around: str) -> None:
+    """As the options always read it: a URL from a file or an environment variable often
+    ends in a newline."""
+    for form in (URL, "host=db.example dbname=app user=app"):
+        url = ServerUrl.parse(f"{around}{form}{around}")
+        assert url.secret == form
+        assert url == ServerUrl.parse(form)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         new_id,
     )
 
+
 def __getattr__(name: str) -> Any:
     """The API's names (every name of `__all__` not defined here) load `storage.api` on
     first use, so that `import storage.url` (what the test harness reads URLs with) loads

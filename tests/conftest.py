@@ -12,7 +12,7 @@ import pytest
 from dualstore import provision
 from dualstore.runinfo import RUN_INFO
 from dualstore.serverurl import ServerUrl
-from dualstore.workers import usable_cpus
+from dualstore.workers import AUTO_ENV, usable_cpus
 from tests.adopting import UNUSED_PLUGINS
 
 
@@ -43,7 +43,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     runs, servers and subprocesses; a worker per CPU left about a quarter of it idle (on
     2 CPUs: tests/ in 166 s with 3 workers and worksteal, 219 s with 2).
     PYTEST_XDIST_AUTO_NUM_WORKERS still decides where it is set."""
-    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+    if os.environ.get(AUTO_ENV):
         return None
     return usable_cpus() + 1
 

@@ -6,6 +6,7 @@ documented tokenizer, so the derived rows are checked against their source of tr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,6 +34,11 @@ from suites._factories import (
     migrated_afterwards,
     tokens,
 )
+
+
+class Boom(Exception):
+    """Raised by a test to abort a transaction."""
+
 
 QUERIES = ["quick", "brown fox", "FOX", "lazy dog", "straße", "émile", "zebra", "the", "cat"]
 
@@ -277,3 +283,53 @@ def test_rebuild_repairs_derived_rows_lost_to_a_migration(db_committing: Databas
     assert _derived(db, workspaces) == expected
     assert report.blocks_indexed == len(blocks)
     assert db.rebuild_indexes() == report
+
+
+# ---------------------------------------------------------------- derived rows of a transaction
+# A transaction's derived rows are held until it commits (see storage.backends._core); what a
+# transaction reads and what it commits are as if each write had written them at once.
+
+
+def test_a_rolled_back_inner_transaction_takes_only_its_own_derived_rows(
+    db_committing: Database,
+) -> None:
+    db = db_committing
+    ws = make_workspace(db)
+    doc = make_document(db, ws)
+    with db.transaction():
+        [kept] = make_blocks(db, doc, ["alpha kept"])
+        with db.transaction() as inner:  # (nothing read in it: it ends holding its rows)
+            make_blocks(db, doc, ["alpha dropped"])
+            inner.set_rollback()
+        with pytest.raises(Boom):
+            _raised_in_a_transaction(db, lambda: make_blocks(db, doc, ["alpha raised"]))
+        assert _search_ids(db, "alpha") == [kept.id]
+        assert db.get_counters(ws.id).block_count == 1
+    assert _search_ids(db, "alpha") == [kept.id]
+    assert db.get_counters(ws.id) == _expected_counters(db, ws)
+
+
+def _raised_in_a_transaction(db: Database, write: Callable[[], object]) -> None:
+    with db.transaction():
+        write()
+        raise Boom
+
+
+def test_blocks_written_and_undone_in_one_transaction_commit_their_last_state(
+    db_committing: Database,
+) -> None:
+    db = db_committing
+    ws, gone = make_workspace(db), make_workspace(db)
+    with db.transaction():
+        doc = make_document(db, ws)
+        changed, deleted = make_blocks(db, doc, ["before", "deleted"])
+        db.update_block(changed.id, BlockUpdate(raw_content="after"), HUMAN)
+        db.delete_block(deleted.id, HUMAN)
+        # a workspace whose counters and postings are held when it is deleted
+        make_blocks(db, make_document(db, gone), ["gone"])
+        db.delete_workspace(gone.id, HUMAN)
+    assert [_search_ids(db, q) for q in ("before", "deleted", "gone")] == [[], [], []]
+    assert _search_ids(db, "after") == [changed.id]
+    assert db.get_counters(ws.id) == WorkspaceCounters(ws.id, 1, 1, 0, 0)
+    assert db.rebuild_indexes().tokens_written == 1  # nothing stale for a rebuild to drop
+    assert _search_ids(db, "after") == [changed.id]

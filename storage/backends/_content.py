@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from storage.api import (
     ActorKind,
@@ -202,12 +202,22 @@ class ContentMixin(IndexesMixin):
         params = {**_block_params(block), **provenance}
         params["document_id"] = text(document_id, "document_id")
         with self._writing(savepoint=False):
-            parent = self._require(_sql.SELECT_BLOCK_PARENT, params["document_id"], "document")
-            if params["sequence"] is None:
-                params["sequence"] = _next_sequence(parent["max_sequence"])
-            created = self._insert_block(params, parent["workspace_id"])
-            self._bump_counters(parent["workspace_id"], CounterDelta(blocks=1))
-        return created
+            params["now"] = timestamp(self._now(), "now")
+            row = self._one(_sql.INSERT_NEXT_BLOCK, params)
+            if row is None:  # no such document, a taken key, or no sequence left: say which
+                parent = self._require(_sql.SELECT_BLOCK_PARENT, params["document_id"], "document")
+                if params["sequence"] is None:
+                    highest = parent["max_sequence"]
+                    _next_sequence(highest)  # refuses when no sequence is left after it
+                    # (else a concurrent write took the next one: the highest now)
+                    params["sequence"] = 0 if highest is None else highest
+                self._refuse_block(params)
+            workspace_id = row["workspace_id"]
+            self._index_block(
+                row["id"], row["document_id"], workspace_id, row["raw_content"], new=True
+            )
+            self._bump_counters(workspace_id, CounterDelta(blocks=1))
+        return _records.block(row)
 
     def update_block(self, block_id: str, update: BlockUpdate, ctx: WriteContext) -> Block:
         provenance = _guarded(ctx)
@@ -266,14 +276,18 @@ class ContentMixin(IndexesMixin):
     def _insert_block(self, params: dict[str, Any], workspace_id: str) -> Block:
         row = self._one(_sql.INSERT_BLOCK, {**params, "now": timestamp(self._now(), "now")})
         if row is None:  # its id, or its sequence in the document, is taken: say which
-            if self._one(_sql.SELECT_BLOCK, {"id": params["id"]}) is not None:
-                raise Conflict(f"a block with id {params['id']!r} already exists")
-            raise Conflict(
-                f"document {params['document_id']!r} already has a block at sequence "
-                f"{params['sequence']}"
-            )
+            self._refuse_block(params)
         self._index_block(row["id"], row["document_id"], workspace_id, row["raw_content"], new=True)
         return _records.block(row)
+
+    def _refuse_block(self, params: dict[str, Any]) -> NoReturn:
+        """Why a block was not inserted in its document: its id or its sequence is taken."""
+        if self._one(_sql.SELECT_BLOCK, {"id": params["id"]}) is not None:
+            raise Conflict(f"a block with id {params['id']!r} already exists")
+        raise Conflict(
+            f"document {params['document_id']!r} already has a block at sequence "
+            f"{params['sequence']}"
+        )
 
     # ----------------------------------------------------------------------- canvases
     def create_canvas(

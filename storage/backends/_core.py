@@ -14,6 +14,12 @@ its own outside a transaction (one statement is one snapshot) and as part of the
 inside one; a read of several statements that must agree (`_snapshot`) is a REPEATABLE READ
 transaction outside one. Inside a caller's transaction neither takes a savepoint: a read
 changes nothing that a rollback would have to undo.
+
+The derived indexes' rows (search postings, counter changes) are held on the pin, not sent
+as each write makes them: they go in one batch when the level commits, before a savepoint
+opens, or before a read of the indexes (`_write_held`). A transaction rolled back, as every
+test's is under the rollback isolation, never sends them at all; one that commits sends
+them in the same transaction as the canonical rows, so the indexes never lag a commit.
 """
 
 from __future__ import annotations
@@ -47,13 +53,15 @@ class _Level:
 
 
 class _Pin:
-    """The calling thread's connection and how deep its savepoints go."""
+    """The calling thread's connection, how deep its savepoints go, and the derived-index
+    writes held back for its innermost level (see `CoreDatabase._write_held`)."""
 
-    __slots__ = ("conn", "depth")
+    __slots__ = ("conn", "depth", "held")
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.depth = 0
+        self.held: Any = None
 
 
 class CoreDatabase:
@@ -146,6 +154,8 @@ class CoreDatabase:
                 level = _Level()
                 try:
                     yield level
+                    if not level.rollback_only:
+                        self._write_held()
                 except BaseException:
                     self._quietly(conn, _sql.ROLLBACK)
                     raise
@@ -160,6 +170,9 @@ class CoreDatabase:
 
     @contextmanager
     def _savepoint(self, pin: _Pin) -> Iterator[_Level]:
+        # What the enclosing levels hold goes in first: whatever the savepoint then holds
+        # is its own, and a rollback to it drops exactly that.
+        self._write_held()
         pin.depth += 1
         depth = pin.depth
         try:
@@ -168,6 +181,7 @@ class CoreDatabase:
             try:
                 yield level
             except BaseException:
+                pin.held = None
                 self._quietly(
                     pin.conn,
                     _sql.ROLLBACK_TO_SAVEPOINT_TEMPLATE.format(depth=depth),
@@ -175,10 +189,18 @@ class CoreDatabase:
                 )
                 raise
             if level.rollback_only:
+                pin.held = None
                 self._driver.run(pin.conn, _sql.ROLLBACK_TO_SAVEPOINT_TEMPLATE.format(depth=depth))
+            # (released, what it holds is its parent's)
             self._driver.run(pin.conn, _sql.RELEASE_SAVEPOINT_TEMPLATE.format(depth=depth))
         finally:
             pin.depth -= 1
+
+    def _write_held(self) -> None:
+        """Write the derived-index rows the current level holds back (`IndexesMixin`): the
+        search postings and counter changes of the writes so far. They are held until the
+        level commits, a savepoint opens, or a read needs them (a search, the counters), so
+        a transaction that is rolled back, as a test's is, never writes them."""
 
     def _quietly(self, conn: Any, *statements: str) -> None:
         """Undo after a failure; the original error is what the caller needs to see."""

@@ -7,6 +7,8 @@ NFC-normalised, case-folded text. So ``Straße`` matches ``STRASSE`` and ``Émil
 Both derived tables are written in the same transaction as the canonical write that changes
 them (the content methods call `_index_block` / `_bump_counters`), and `rebuild_indexes`
 recomputes them from canonical rows alone, so corrupt derived rows are always repairable.
+The writes are held back until the transaction level commits (`_Held`, see
+`storage.backends._core`): a search and `get_counters` write what is held before reading.
 """
 
 from __future__ import annotations
@@ -53,6 +55,25 @@ class CounterDelta:
     canvases: int = 0
     jobs: int = 0
 
+    def __add__(self, other: CounterDelta) -> CounterDelta:
+        return CounterDelta(
+            self.documents + other.documents,
+            self.blocks + other.blocks,
+            self.canvases + other.canvases,
+            self.jobs + other.jobs,
+        )
+
+
+class _Held:
+    """The derived rows a transaction level has not written yet: search postings, and the
+    counter changes summed per workspace (one upsert each, however many writes)."""
+
+    __slots__ = ("counters", "postings")
+
+    def __init__(self) -> None:
+        self.postings: list[dict[str, str]] = []
+        self.counters: dict[str, CounterDelta] = {}
+
 
 class IndexesMixin(CoreDatabase):
     """`search`, `get_counters`, `rebuild_indexes` and the write-side maintenance."""
@@ -68,8 +89,9 @@ class IndexesMixin(CoreDatabase):
         new: bool = False,
     ) -> int:
         """(Re)write one block's tokens (`new`: a block just inserted, which has none yet);
-        returns how many were written."""
+        returns how many there are. The new postings are held until the level commits."""
         if not new:
+            # (in a savepoint or a transaction of its own: nothing is held for the block)
             self._affected(_sql.DELETE_BLOCK_POSTINGS, {"block_id": block_id})
         rows = [
             {
@@ -80,22 +102,46 @@ class IndexesMixin(CoreDatabase):
             }
             for token in index_keys(raw_content)
         ]
-        self._many(_sql.INSERT_SEARCH_POSTING, rows)
+        self._held().postings.extend(rows)
         return len(rows)
 
     def _bump_counters(self, workspace_id: str | None, delta: CounterDelta) -> None:
-        """Add `delta` to a workspace's counters (writing its row on the first change)."""
+        """Add `delta` to a workspace's counters (held: one upsert per workspace when the
+        level commits, writing its row on the first change)."""
         if workspace_id is None or delta == CounterDelta():
             return
-        self._affected(
+        counters = self._held().counters
+        counters[workspace_id] = counters.get(workspace_id, CounterDelta()) + delta
+
+    def _held(self) -> _Held:
+        pin = self._local.pin
+        if pin.held is None:
+            pin.held = _Held()
+        held: _Held = pin.held
+        return held
+
+    def _write_held(self) -> None:
+        pin = getattr(self._local, "pin", None)
+        if pin is None or pin.held is None:
+            return
+        held: _Held = pin.held
+        pin.held = None
+        self._many(_sql.INSERT_SEARCH_POSTING, held.postings)
+        self._many(
             _sql.BUMP_COUNTERS,
-            {
-                "workspace_id": workspace_id,
-                "documents": delta.documents,
-                "blocks": delta.blocks,
-                "canvases": delta.canvases,
-                "jobs": delta.jobs,
-            },
+            [
+                {
+                    "workspace_id": workspace_id,
+                    "documents": delta.documents,
+                    "blocks": delta.blocks,
+                    "canvases": delta.canvases,
+                    "jobs": delta.jobs,
+                }
+                # in key order: two transactions upserting the same workspaces lock their
+                # rows in the same order, so they cannot deadlock each other
+                for workspace_id, delta in sorted(held.counters.items())
+                if delta != CounterDelta()
+            ],
         )
 
     # ----------------------------------------------------------------------- API
@@ -109,6 +155,7 @@ class IndexesMixin(CoreDatabase):
         if not wanted:
             return []
         with self._snapshot():  # one postings read per token
+            self._write_held()  # (a transaction's search sees its own writes)
             hits: dict[str, tuple[str, str]] | None = None
             # Rarest-first would be faster; the intersection is the same in any order.
             for token in wanted:
@@ -131,6 +178,7 @@ class IndexesMixin(CoreDatabase):
     def get_counters(self, workspace_id: str) -> WorkspaceCounters:
         wanted = identifier(workspace_id, "workspace_id")
         with self._read():
+            self._write_held()
             row = self._one(_sql.SELECT_COUNTERS, {"workspace_id": wanted})
         if row is None:
             raise NotFound(f"workspace {wanted!r} does not exist")

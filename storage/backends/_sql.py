@@ -86,6 +86,21 @@ INSERT_BLOCK: Final = (
     f":raw_content, :display_content, :derived_content, :now, :now, {_PROVENANCE_PARAMS}) "
     f"ON CONFLICT DO NOTHING RETURNING {BLOCK_COLUMNS}"
 )
+#: a new block, after the highest sequence in its document (0 for the first) unless one is
+#: given, and its document's workspace. No row back when the document does not exist, the id
+#: or the sequence is taken, or the highest sequence is the largest BIGINT (the CASE keeps
+#: the + 1 from overflowing: SQLite would make it a REAL): the caller says which.
+INSERT_NEXT_BLOCK: Final = (
+    f"INSERT INTO blocks ({BLOCK_COLUMNS}) "
+    "SELECT :id, p.id, p.sequence, :kind, :raw_content, :display_content, :derived_content, "
+    f":now, :now, {_PROVENANCE_PARAMS} FROM ("
+    "SELECT d.id, COALESCE(:sequence, (SELECT CASE WHEN MAX(b.sequence) IS NULL THEN 0 "
+    "WHEN MAX(b.sequence) < 9223372036854775807 THEN MAX(b.sequence) + 1 END "
+    "FROM blocks b WHERE b.document_id = d.id)) AS sequence "
+    "FROM documents d WHERE d.id = :document_id) p WHERE p.sequence IS NOT NULL "
+    f"ON CONFLICT DO NOTHING RETURNING {BLOCK_COLUMNS}, "
+    "(SELECT d.workspace_id FROM documents d WHERE d.id = blocks.document_id) AS workspace_id"
+)
 #: a new block's document (its workspace) and the highest sequence in it, in one statement
 SELECT_BLOCK_PARENT: Final = (
     "SELECT d.workspace_id, (SELECT MAX(b.sequence) FROM blocks b WHERE b.document_id = d.id) "

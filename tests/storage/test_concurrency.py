@@ -9,8 +9,8 @@ import pytest
 
 import storage
 from dualstore.isolation import BackendUnderTest
-from storage.api import Capability, Database, JobState, NewAiJob, WriteContext
-from storage.errors import SerializationError, StorageError
+from storage.api import Block, Capability, Database, JobState, NewAiJob, NewBlock, WriteContext
+from storage.errors import Conflict, SerializationError, StorageError
 
 
 def test_threads_sharing_a_database_keep_their_transactions_apart(
@@ -87,3 +87,43 @@ def test_a_writer_blocked_by_another_connection_waits_busy_timeout_then_serializ
         assert other.update_ai_job_state(job.id, JobState.CANCELLED).state is JobState.CANCELLED
     finally:
         other.close()
+
+
+@pytest.mark.requires(Capability.SERVER)
+def test_a_next_sequence_taken_by_a_concurrent_writer_is_a_conflict_naming_it(
+    db_committing: Database, backend: BackendUnderTest
+) -> None:
+    # (PostgreSQL: SQLite's writers take turns, so nothing can take a sequence meanwhile.)
+    # The insert computes the next sequence and waits on the other transaction's
+    # uncommitted block at that sequence; once that commits, nothing is inserted.
+    db = db_committing
+    human = WriteContext.human("t")
+    document = db.create_document(db.create_workspace("w", human).id, "d", human)
+    db.create_block(document.id, NewBlock("p", "first"), human)
+    other = _second_connection(backend, busy_timeout=10.0)
+    outcome: list[BaseException | Block] = []
+    try:
+        with other.transaction():
+            taken = other.create_block(document.id, NewBlock("p", "meanwhile"), human)
+            racing = threading.Thread(
+                target=lambda: outcome.append(_created_or_error(db, document.id, human))
+            )
+            racing.start()
+            time.sleep(0.3)  # (it waits for this transaction's row either way)
+        racing.join(timeout=10)
+    finally:
+        other.close()
+    [refused] = outcome
+    assert isinstance(refused, Conflict), refused
+    assert str(refused) == (
+        f"document {document.id!r} already has a block at sequence {taken.sequence}"
+    )
+    assert [b.raw_content for b in db.list_blocks(document.id)] == ["first", "meanwhile"]
+    assert db.get_counters(document.workspace_id).block_count == 2
+
+
+def _created_or_error(db: Database, document_id: str, ctx: WriteContext) -> BaseException | Block:
+    try:
+        return db.create_block(document_id, NewBlock("p", "racing"), ctx)
+    except StorageError as exc:
+        return exc

@@ -100,8 +100,7 @@ def _block_params(block: NewBlock) -> dict[str, Any]:
 class ContentMixin(IndexesMixin):
     # ----------------------------------------------------------------------- workspaces
     def list_workspaces(self) -> list[Workspace]:
-        with self._read():
-            rows = self._rows(_sql.SELECT_WORKSPACES)
+        rows = self._read_rows(_sql.SELECT_WORKSPACES)
         return sorted(map(_records.workspace, rows), key=lambda w: (w.created_at, w.id))
 
     def create_workspace(self, name: str, ctx: WriteContext, *, id: str | None = None) -> Workspace:
@@ -128,8 +127,7 @@ class ContentMixin(IndexesMixin):
         return _records.workspace(row)
 
     def get_workspace(self, workspace_id: str) -> Workspace | None:
-        with self._read():
-            row = self._one(_sql.SELECT_WORKSPACE, {"id": text(workspace_id, "workspace_id")})
+        row = self._read_one(_sql.SELECT_WORKSPACE, {"id": text(workspace_id, "workspace_id")})
         return None if row is None else _records.workspace(row)
 
     def delete_workspace(self, workspace_id: str, ctx: WriteContext) -> None:
@@ -143,16 +141,14 @@ class ContentMixin(IndexesMixin):
 
     # ----------------------------------------------------------------------- documents
     def list_documents(self, workspace_id: str) -> list[Document]:
-        with self._read():
-            rows = self._rows(
-                _sql.SELECT_DOCUMENTS, {"workspace_id": text(workspace_id, "workspace_id")}
-            )
+        rows = self._read_rows(
+            _sql.SELECT_DOCUMENTS, {"workspace_id": text(workspace_id, "workspace_id")}
+        )
         # Code-point order in Python: server collations disagree on non-ASCII and case.
         return sorted(map(_records.document, rows), key=lambda d: (d.title, d.id))
 
     def get_document(self, document_id: str) -> Document | None:
-        with self._read():
-            row = self._one(_sql.SELECT_DOCUMENT, {"id": text(document_id, "document_id")})
+        row = self._read_one(_sql.SELECT_DOCUMENT, {"id": text(document_id, "document_id")})
         return None if row is None else _records.document(row)
 
     def create_document(
@@ -188,13 +184,13 @@ class ContentMixin(IndexesMixin):
 
     # ----------------------------------------------------------------------- blocks
     def list_blocks(self, document_id: str) -> list[Block]:
-        with self._read():
-            rows = self._rows(_sql.SELECT_BLOCKS, {"document_id": text(document_id, "document_id")})
+        rows = self._read_rows(
+            _sql.SELECT_BLOCKS, {"document_id": text(document_id, "document_id")}
+        )
         return [_records.block(r) for r in rows]
 
     def get_block(self, block_id: str) -> Block | None:
-        with self._read():
-            row = self._one(_sql.SELECT_BLOCK, {"id": text(block_id, "block_id")})
+        row = self._read_one(_sql.SELECT_BLOCK, {"id": text(block_id, "block_id")})
         return None if row is None else _records.block(row)
 
     def create_block(self, document_id: str, block: NewBlock, ctx: WriteContext) -> Block:
@@ -309,10 +305,9 @@ class ContentMixin(IndexesMixin):
         return _records.canvas(row)
 
     def list_canvases(self, workspace_id: str) -> list[Canvas]:
-        with self._read():
-            rows = self._rows(
-                _sql.SELECT_CANVASES, {"workspace_id": text(workspace_id, "workspace_id")}
-            )
+        rows = self._read_rows(
+            _sql.SELECT_CANVASES, {"workspace_id": text(workspace_id, "workspace_id")}
+        )
         return sorted(map(_records.canvas, rows), key=lambda c: (c.created_at, c.id))
 
     def get_canvas(self, canvas_id: str) -> CanvasGraph | None:

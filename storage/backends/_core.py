@@ -9,7 +9,7 @@ refuses only before it writes (a check, a row it reads and does not find) and ma
 changes with statements that cannot be refused (an insert that skips a taken key and says
 so, an upsert) is atomic without a savepoint: `_writing(savepoint=False)`.
 
-Reads cost no transaction statements of their own. A read of one statement (`_read`) runs on
+Reads cost no transaction statements of their own. A read of one statement (`_read_rows`) runs on
 its own outside a transaction (one statement is one snapshot) and as part of the caller's
 inside one; a read of several statements that must agree (`_snapshot`) is a REPEATABLE READ
 transaction outside one. Inside a caller's transaction neither takes a savepoint: a read
@@ -98,26 +98,23 @@ class CoreDatabase:
         return self._driver.server_version()
 
     def ping(self) -> None:
-        with self._read():
-            self._rows(_sql.PING)
+        self._read_rows(_sql.PING)
 
     # ----------------------------------------------------------------------- transactions
     def transaction(self) -> AbstractContextManager[Transaction]:
         return self._level(write=True)
 
-    @contextmanager
-    def _read(self) -> Iterator[None]:
-        """The level of a read that is one statement (see the module's docstring)."""
-        if getattr(self._local, "pin", None) is not None:
-            yield  # the caller's transaction
-            return
+    def _read_rows(self, sql: str, params: Params | None = None) -> list[Row]:
+        """A read that is one statement (see the module's docstring): its rows."""
+        pin: _Pin | None = getattr(self._local, "pin", None)
+        if pin is not None:
+            return self._driver.run(pin.conn, sql, params)[0]  # the caller's transaction
         self._check_open()
-        with self._driver.pinned() as conn:
-            self._local.pin = _Pin(conn)
-            try:
-                yield
-            finally:
-                self._local.pin = None
+        return self._driver.run_alone(sql, params)
+
+    def _read_one(self, sql: str, params: Params | None = None) -> Row | None:
+        rows = self._read_rows(sql, params)
+        return rows[0] if rows else None
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:

@@ -98,6 +98,12 @@ class Driver(ABC, Generic[ConnT]):
     def run(self, conn: ConnT, sql: str, params: Params | None = None) -> tuple[list[Row], int]:
         """Execute one statement; return its rows (if any) and the affected row count."""
 
+    def run_alone(self, sql: str, params: Params | None = None) -> list[Row]:
+        """One read statement outside any transaction, on a connection held only for it
+        (one statement is one snapshot); its rows."""
+        with self.pinned() as conn:
+            return self.run(conn, sql, params)[0]
+
     @abstractmethod
     def run_many(self, conn: ConnT, sql: str, params: Sequence[Params]) -> None:
         """Execute one statement once per parameter set."""

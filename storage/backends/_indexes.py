@@ -177,9 +177,8 @@ class IndexesMixin(CoreDatabase):
 
     def get_counters(self, workspace_id: str) -> WorkspaceCounters:
         wanted = identifier(workspace_id, "workspace_id")
-        with self._read():
-            self._write_held()
-            row = self._one(_sql.SELECT_COUNTERS, {"workspace_id": wanted})
+        self._write_held()
+        row = self._read_one(_sql.SELECT_COUNTERS, {"workspace_id": wanted})
         if row is None:
             raise NotFound(f"workspace {wanted!r} does not exist")
         return WorkspaceCounters(

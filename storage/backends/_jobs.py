@@ -60,8 +60,7 @@ class JobsMixin(IndexesMixin):
         return _records.ai_job(row)
 
     def get_ai_job(self, job_id: str) -> AiJob | None:
-        with self._read():
-            row = self._one(_sql.SELECT_JOB, {"id": text(job_id, "job_id")})
+        row = self._read_one(_sql.SELECT_JOB, {"id": text(job_id, "job_id")})
         return None if row is None else _records.ai_job(row)
 
     def list_ai_jobs(self, filter: JobFilter | None = None) -> list[AiJob]:
@@ -83,8 +82,7 @@ class JobsMixin(IndexesMixin):
             else timestamp(wanted.created_to, "created_to"),
             "boundary_offset": count - 1,
         }
-        with self._read():
-            rows = self._rows(_sql.SELECT_JOBS, params)
+        rows = self._read_rows(_sql.SELECT_JOBS, params)
         jobs = sorted(map(_records.ai_job, rows), key=lambda j: (j.created_at, j.id), reverse=True)
         return jobs[:count]
 
@@ -139,8 +137,7 @@ class JobsMixin(IndexesMixin):
         return _records.workflow_run(row)
 
     def get_workflow_run(self, run_id: str) -> WorkflowRun | None:
-        with self._read():
-            row = self._one(_sql.SELECT_RUN, {"id": text(run_id, "run_id")})
+        row = self._read_one(_sql.SELECT_RUN, {"id": text(run_id, "run_id")})
         return None if row is None else _records.workflow_run(row)
 
     def heartbeat_workflow_run(self, run_id: str) -> WorkflowRun:
@@ -182,8 +179,7 @@ class JobsMixin(IndexesMixin):
             cutoff = timestamp(self._now() - threshold, "stalled cutoff")
         except OverflowError:
             raise ValidationError(f"threshold {threshold} is out of range") from None
-        with self._read():
-            rows = self._rows(_sql.SELECT_STALLED_RUNS, {"cutoff": cutoff})
+        rows = self._read_rows(_sql.SELECT_STALLED_RUNS, {"cutoff": cutoff})
         runs = map(_records.workflow_run, rows)
         return sorted(runs, key=lambda r: (r.last_heartbeat, r.id))
 
@@ -205,8 +201,7 @@ class JobsMixin(IndexesMixin):
         return _records.node_execution(row)
 
     def list_node_executions(self, run_id: str) -> list[NodeExecution]:
-        with self._read():
-            rows = self._rows(_sql.SELECT_EXECUTIONS, {"workflow_run_id": text(run_id, "run_id")})
+        rows = self._read_rows(_sql.SELECT_EXECUTIONS, {"workflow_run_id": text(run_id, "run_id")})
         executions = map(_records.node_execution, rows)
         # Never-started last, spelled out: the databases put NULLs at opposite ends.
         return sorted(

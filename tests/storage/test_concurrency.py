@@ -10,7 +10,7 @@ import pytest
 import storage
 from dualstore.isolation import BackendUnderTest
 from storage.api import Block, Capability, Database, JobState, NewAiJob, NewBlock, WriteContext
-from storage.errors import Conflict, SerializationError, StorageError
+from storage.errors import Conflict, SerializationError, StorageError, Unavailable
 
 
 def test_threads_sharing_a_database_keep_their_transactions_apart(
@@ -127,3 +127,30 @@ def _created_or_error(db: Database, document_id: str, ctx: WriteContext) -> Base
         return db.create_block(document_id, NewBlock("p", "racing"), ctx)
     except StorageError as exc:
         return exc
+
+
+def test_a_closed_handle_refuses_reads_and_writes_as_unavailable(
+    db_committing: Database, backend: BackendUnderTest
+) -> None:
+    human = WriteContext.human("t")
+    workspace = db_committing.create_workspace("w", human)
+    other = _second_connection(backend, busy_timeout=1.0)
+    assert other.get_workspace(workspace.id) == workspace
+    other.close()
+    calls = {
+        "get": lambda: other.get_workspace(workspace.id),
+        "list": other.list_workspaces,
+        "snapshot read": lambda: other.search("w"),
+        "write": lambda: other.create_workspace("x", human),
+        "transaction": lambda: other.transaction().__enter__(),
+    }
+    refused: dict[str, StorageError] = {}
+    for name, call in calls.items():
+        try:
+            call()
+        except StorageError as exc:
+            refused[name] = exc
+    assert {name: type(exc) for name, exc in refused.items()} == dict.fromkeys(calls, Unavailable)
+    assert all(str(exc).endswith(" is closed") for exc in refused.values()), refused
+    # the handle the test uses is untouched: nothing was written through the closed one
+    assert [w.name for w in db_committing.list_workspaces()] == ["w"]

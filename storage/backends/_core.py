@@ -9,11 +9,12 @@ refuses only before it writes (a check, a row it reads and does not find) and ma
 changes with statements that cannot be refused (an insert that skips a taken key and says
 so, an upsert) is atomic without a savepoint: `_writing(savepoint=False)`.
 
-Reads cost no transaction statements of their own. A read of one statement (`_read_rows`) runs on
-its own outside a transaction (one statement is one snapshot) and as part of the caller's
-inside one; a read of several statements that must agree (`_snapshot`) is a REPEATABLE READ
-transaction outside one. Inside a caller's transaction neither takes a savepoint: a read
-changes nothing that a rollback would have to undo.
+Reads cost no transaction statements of their own. A read of one statement (`_read_rows`)
+runs on its own outside a transaction (one statement is one snapshot), on a connection held
+only for it, and as part of the caller's inside one; a read of several statements that must
+agree (`_snapshot`) is a REPEATABLE READ transaction outside one. Inside a caller's
+transaction neither takes a savepoint: a read changes nothing that a rollback would have to
+undo.
 
 The derived indexes' rows (search postings, counter changes) are held on the pin, not sent
 as each write makes them: they go in one batch when the level commits, before a savepoint

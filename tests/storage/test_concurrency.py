@@ -154,3 +154,23 @@ def test_a_closed_handle_refuses_reads_and_writes_as_unavailable(
     assert all(str(exc).endswith(" is closed") for exc in refused.values()), refused
     # the handle the test uses is untouched: nothing was written through the closed one
     assert [w.name for w in db_committing.list_workspaces()] == ["w"]
+
+
+def test_a_threads_first_call_may_read_the_counters(db_committing: Database) -> None:
+    # (the counters read first writes what the thread's transaction holds: a thread that
+    # never opened one holds nothing, and has no transaction state at all yet)
+    human = WriteContext.human("t")
+    workspace = db_committing.create_workspace("w", human)
+    db_committing.create_document(workspace.id, "d", human)
+    answers: list[object] = []
+
+    def first_call() -> None:
+        try:
+            answers.append(db_committing.get_counters(workspace.id).document_count)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            answers.append(exc)
+
+    thread = threading.Thread(target=first_call)
+    thread.start()
+    thread.join(timeout=10)
+    assert answers == [1]

@@ -73,10 +73,11 @@ def _guarded(ctx: WriteContext) -> dict[str, str | None]:
     return _records.provenance_params(check_write_context(ctx), new_id())
 
 
-def _next_sequence(highest: object) -> int:
-    """The sequence after the document's highest (0 for its first block), computed in
-    Python: SQLite would turn MAX(sequence) + 1 past 2^63-1 into a REAL."""
-    return 0 if highest is None else int64(int(str(highest)) + 1, "next sequence")
+def _check_sequence_after(highest: object) -> None:
+    """Refuses when no block can follow `highest`, a document's highest sequence: the one
+    after the largest BIGINT is out of range (INSERT_NEXT_BLOCK inserts nothing then)."""
+    if highest is not None:
+        int64(int(str(highest)) + 1, "next sequence")
 
 
 def _block_params(block: NewBlock) -> dict[str, Any]:
@@ -204,7 +205,7 @@ class ContentMixin(IndexesMixin):
                 parent = self._require(_sql.SELECT_BLOCK_PARENT, params["document_id"], "document")
                 if params["sequence"] is None:
                     highest = parent["max_sequence"]
-                    _next_sequence(highest)  # refuses when no sequence is left after it
+                    _check_sequence_after(highest)
                     # (else a concurrent write took the next one: the highest now)
                     params["sequence"] = 0 if highest is None else highest
                 self._refuse_block(params)

@@ -72,3 +72,26 @@ def test_a_committed_transaction_sends_its_derived_rows_once_before_commit(
     assert counted.texts[-1] == "COMMIT"
     assert counted.total == 1 + 5 + len(postings) + 1 + 1
     assert [h.block_id for h in db.search("shared")] == sorted(blocks)
+
+
+def test_replace_blocks_sends_its_canonical_statements_after_what_was_held(
+    traced: tuple[Database, StatementTrace],
+) -> None:
+    db, trace = traced
+    with db.transaction() as tx:
+        document = db.create_document(db.create_workspace("w", HUMAN).id, "d", HUMAN)
+        with trace.count() as counted:
+            db.replace_blocks(document.id, [NewBlock("p", "one"), NewBlock("p", "two")], HUMAN)
+        tx.set_rollback()
+    # The counters the workspace's document changed go in before the savepoint opens; in
+    # it, nothing but the read, the delete and the inserts (no DELETE of postings for
+    # blocks just made: they have none); the new blocks' rows are held again.
+    assert [" ".join(t.split()[:3]) for t in counted.texts] == [
+        "INSERT INTO workspace_counters",
+        "SAVEPOINT sp_1",
+        "SELECT id, workspace_id,",
+        "DELETE FROM blocks",
+        "INSERT INTO blocks",
+        "INSERT INTO blocks",
+        "RELEASE SAVEPOINT sp_1",
+    ]

@@ -25,6 +25,8 @@ SKIPPED_DIRS = frozenset(
         "build",
         "dist",
         "node_modules",
+        # mutmut's working copy of the tree (`nox -s mutate`): mutants, not source
+        "mutants",
     }
 )
 #: top-level directories that hold other projects (the harness's example adopters, with

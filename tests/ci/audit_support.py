@@ -35,6 +35,7 @@ _SKIPPED = {
     ".pytest_cache",
     "__pycache__",
     ".dualstore",
+    "mutants",
 }
 
 

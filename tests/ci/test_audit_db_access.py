@@ -115,6 +115,17 @@ def test_db002_the_same_sql_is_fine_inside_storage_and_the_provisioners(
     assert new == set()
 
 
+def test_db002_mutmuts_copy_of_the_tree_is_not_project_code(snapshot: Snapshot, tree: Path) -> None:
+    # (`nox -s mutate` leaves mutants/ behind: its copy of the tree, the harness's
+    # provisioners included, which run SQL where they sit)
+    (tree / "mutants" / "tests").mkdir(parents=True)
+    new, expected = planted_difference(
+        snapshot, tree, "mutants/tests/planted.py", "sql_outside_storage.py.txt"
+    )
+    assert len(expected) == 8
+    assert new == set()
+
+
 # ----------------------------------------------------------------------------- DB003
 def _plant_migration(tree: Path, name: str, planted: str) -> str:
     dest = f"storage/migrations/{name}"

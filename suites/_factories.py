@@ -46,6 +46,18 @@ INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
 
 
+class Boom(Exception):
+    """Raised by a test to abort a transaction."""
+
+
+def abort(db: Database, *writes: Callable[[], object]) -> None:
+    """Run `writes` in a (nested) transaction, then abort it with `Boom`."""
+    with db.transaction():
+        for write in writes:
+            write()
+        raise Boom
+
+
 def unique(prefix: str) -> str:
     """A name no other test uses (tests share a database under xdist workers)."""
     return f"{prefix}-{new_id()[:8]}"

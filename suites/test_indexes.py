@@ -6,7 +6,6 @@ documented tokenizer, so the derived rows are checked against their source of tr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,6 +23,8 @@ from storage.api import (
 from storage.errors import NotFound, ValidationError
 from suites._factories import (
     HUMAN,
+    Boom,
+    abort,
     all_blocks,
     expected_hits,
     make_blocks,
@@ -34,11 +35,6 @@ from suites._factories import (
     migrated_afterwards,
     tokens,
 )
-
-
-class Boom(Exception):
-    """Raised by a test to abort a transaction."""
-
 
 QUERIES = ["quick", "brown fox", "FOX", "lazy dog", "straße", "émile", "zebra", "the", "cat"]
 
@@ -302,17 +298,11 @@ def test_a_rolled_back_inner_transaction_takes_only_its_own_derived_rows(
             make_blocks(db, doc, ["alpha dropped"])
             inner.set_rollback()
         with pytest.raises(Boom):
-            _raised_in_a_transaction(db, lambda: make_blocks(db, doc, ["alpha raised"]))
+            abort(db, lambda: make_blocks(db, doc, ["alpha raised"]))
         assert _search_ids(db, "alpha") == [kept.id]
         assert db.get_counters(ws.id).block_count == 1
     assert _search_ids(db, "alpha") == [kept.id]
     assert db.get_counters(ws.id) == _expected_counters(db, ws)
-
-
-def _raised_in_a_transaction(db: Database, write: Callable[[], object]) -> None:
-    with db.transaction():
-        write()
-        raise Boom
 
 
 def test_blocks_written_and_undone_in_one_transaction_commit_their_last_state(

@@ -20,24 +20,14 @@ from suites._factories import (
     HUMAN,
     INT64_MAX,
     SILENT_AI,
+    Boom,
+    abort,
     make_blocks,
     make_canvas,
     make_document,
     make_workspace,
     unique,
 )
-
-
-class Boom(Exception):
-    """Raised by a test to abort a transaction."""
-
-
-def _abort(db: Database, *writes: Callable[[], object]) -> None:
-    """Run `writes` in a (nested) transaction, then abort it with `Boom`."""
-    with db.transaction():
-        for write in writes:
-            write()
-        raise Boom
 
 
 def test_transaction_yields_a_transaction(db: Database) -> None:
@@ -50,7 +40,7 @@ def test_nested_exception_rolls_back_the_inner_level_only(db: Database) -> None:
         outer = make_workspace(db)
         inner_name = unique("inner")
         with pytest.raises(Boom):
-            _abort(db, lambda: db.create_workspace(inner_name, HUMAN))
+            abort(db, lambda: db.create_workspace(inner_name, HUMAN))
         after = make_workspace(db)
     assert db.list_workspaces() == [outer, after]
 
@@ -78,13 +68,13 @@ def test_three_levels_roll_back_independently(db: Database) -> None:
                 make_workspace(db)
                 third.set_rollback()
         with pytest.raises(Boom):
-            _abort(db, lambda: make_workspace(db), lambda: _nested_write(db))
+            abort(db, lambda: make_workspace(db), lambda: _nested_write(db))
     assert db.list_workspaces() == [first, second]
 
 
 def test_exception_rolls_back_the_whole_transaction(db: Database) -> None:
     with pytest.raises(Boom):
-        _abort(db, lambda: make_document(db))
+        abort(db, lambda: make_document(db))
     assert db.list_workspaces() == []
 
 
@@ -204,7 +194,7 @@ def test_committed_transaction_is_visible(db_committing: Database) -> None:
 def test_rolled_back_commits_nothing(db_committing: Database) -> None:
     db = db_committing
     with pytest.raises(Boom):
-        _abort(db, lambda: make_document(db))
+        abort(db, lambda: make_document(db))
     assert db.list_workspaces() == []
 
 

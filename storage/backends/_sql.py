@@ -101,9 +101,10 @@ INSERT_NEXT_BLOCK: Final = (
     f"ON CONFLICT DO NOTHING RETURNING {BLOCK_COLUMNS}, "
     "(SELECT d.workspace_id FROM documents d WHERE d.id = blocks.document_id) AS workspace_id"
 )
-#: a new block's document (its workspace) and the highest sequence in it, in one statement
+#: why INSERT_NEXT_BLOCK inserted nothing: its document (no row when there is none) and the
+#: highest sequence in it, in one statement
 SELECT_BLOCK_PARENT: Final = (
-    "SELECT d.workspace_id, (SELECT MAX(b.sequence) FROM blocks b WHERE b.document_id = d.id) "
+    "SELECT (SELECT MAX(b.sequence) FROM blocks b WHERE b.document_id = d.id) "
     "AS max_sequence FROM documents d WHERE d.id = :id"
 )
 SELECT_BLOCKS: Final = (
